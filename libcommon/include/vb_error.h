@@ -29,6 +29,8 @@ typedef enum {
     VB_EVERSION = -14,  //  Unknown format version
     VB_EAGAIN = -15,    //  Not now: retry later (rate limit, queue full)
     VB_ESTATE = -16,    //  Not allowed in the object's current state
+    VB_ETAMPERED = -17, //  Data fails its integrity check: altered or corrupted
+    VB_EEXIST = -18,    //  Already exists: duplicate key, entry or file
 } vb_error_t;
 
 //  Return a short English description of a VB_E* code (or "unknown error").

@@ -26,6 +26,8 @@ static const s_error_text_t s_texts[] = {
     {VB_EVERSION, "unknown version"},
     {VB_EAGAIN, "try again later"},
     {VB_ESTATE, "invalid state"},
+    {VB_ETAMPERED, "data tampered or corrupted"},
+    {VB_EEXIST, "already exists"},
 };
 
 //  --------------------------------------------------------------------------

@@ -1,0 +1,162 @@
+/*  test_bus.c — the real venuebus-bus process: frames flow, prefixes filter,
+    nothing is lost in order, bad config refuses to start, SIGTERM stops it.
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include <criterion/criterion.h>
+#include <czmq.h>
+#include <string.h>
+
+#include "vb_msg.h"
+#include "vbt_proc.h"
+
+#define WAIT_MS      10000
+#define PROBE_MS     20
+#define FRAMES       2000
+#define ENDPOINT_MAX 256
+
+typedef struct {
+    vbt_proc_t *bus;
+    char frontend[ENDPOINT_MAX];
+    char backend[ENDPOINT_MAX];
+} s_bus_t;
+
+static void s_bus_start (s_bus_t *self)
+{
+    char *argv[] = {VB_BUS_BIN,  "--frontend",        "tcp://127.0.0.1:*",
+                    "--backend", "tcp://127.0.0.1:*", NULL};
+    self->bus = vbt_proc_start (VB_BUS_BIN, argv, NULL);
+    cr_assert_not_null (self->bus);
+    char line[1024];
+    cr_assert_eq (vbt_proc_wait_line (self->bus, "ready ", WAIT_MS, line, sizeof line), 0,
+                  "bus never said ready; stderr: %s", vbt_proc_stderr (self->bus));
+    cr_assert_eq (vbt_line_value (line, "frontend", self->frontend, sizeof self->frontend), 0);
+    cr_assert_eq (vbt_line_value (line, "backend", self->backend, sizeof self->backend), 0);
+    cr_assert (strncmp (self->frontend, "tcp://127.0.0.1:", 16) == 0, "%s", self->frontend);
+}
+
+//  Build a trade envelope for md.sim.BTC-USDT.trade with the given sequence.
+static void s_trade (Venuebus__Envelope *envelope, Venuebus__Header *header, Venuebus__Trade *trade,
+                     Venuebus__Decimal *price, Venuebus__Decimal *qty, uint64_t seq)
+{
+    venuebus__envelope__init (envelope);
+    venuebus__header__init (header);
+    venuebus__trade__init (trade);
+    venuebus__decimal__init (price);
+    venuebus__decimal__init (qty);
+    header->venue = "sim";
+    header->symbol = "BTC-USDT";
+    header->producer = "test";
+    header->seq = seq;
+    vb_msg_decimal_set (price, (vb_decimal_t){6500012, -2});
+    vb_msg_decimal_set (qty, (vb_decimal_t){(int64_t)seq, -3});
+    trade->price = price;
+    trade->qty = qty;
+    trade->trade_id = "t";
+    trade->side = VENUEBUS__SIDE__BUY;
+    envelope->header = header;
+    envelope->body_case = VENUEBUS__ENVELOPE__BODY_TRADE;
+    envelope->trade = trade;
+}
+
+Test (bus, forwards_every_frame_in_order_to_a_prefix_subscriber)
+{
+    s_bus_t bus;
+    s_bus_start (&bus);
+    zsock_t *publisher = zsock_new_pub (NULL);
+    zsock_t *subscriber = zsock_new_sub (NULL, NULL);
+    cr_assert_eq (zsock_connect (publisher, "%s", bus.frontend), 0);
+    cr_assert_eq (zsock_connect (subscriber, "%s", bus.backend), 0);
+    zsock_set_subscribe (subscriber, "md.sim.");
+    zsock_set_rcvhwm (subscriber, FRAMES * 2);
+    zsock_set_sndhwm (publisher, FRAMES * 2);
+
+    Venuebus__Envelope envelope;
+    Venuebus__Header header;
+    Venuebus__Trade trade;
+    Venuebus__Decimal price, qty;
+    vb_msg_t *msg = vb_msg_new ();
+    zpoller_t *poller = zpoller_new (subscriber, NULL);
+
+    //  The subscription travels SUB -> bus XPUB -> bus XSUB -> PUB; probe
+    //  until the first frame arrives instead of sleeping.
+    s_trade (&envelope, &header, &trade, &price, &qty, 0);
+    int64_t deadline = zclock_mono () + WAIT_MS;
+    bool joined = false;
+    while (!joined && zclock_mono () < deadline) {
+        cr_assert_eq (
+            vb_msg_send (zsock_resolve (publisher), "md.sim.BTC-USDT.trade", &envelope, 0), 0);
+        if (zpoller_wait (poller, PROBE_MS) == subscriber)
+            joined = vb_msg_recv (msg, zsock_resolve (subscriber), 0) == 0;
+    }
+    cr_assert (joined, "subscription never reached the publisher through the bus");
+
+    //  A topic outside the prefix must not arrive; the numbered ones must.
+    s_trade (&envelope, &header, &trade, &price, &qty, 0);
+    header.venue = "other";
+    cr_assert_eq (vb_msg_send (zsock_resolve (publisher), "md.other.BTC-USDT.trade", &envelope, 0),
+                  0);
+    for (uint64_t seq = 1; seq <= FRAMES; seq++) {
+        s_trade (&envelope, &header, &trade, &price, &qty, seq);
+        cr_assert_eq (
+            vb_msg_send (zsock_resolve (publisher), "md.sim.BTC-USDT.trade", &envelope, 0), 0);
+    }
+    uint64_t expected = 1;
+    while (expected <= FRAMES) {
+        cr_assert_eq (zpoller_wait (poller, WAIT_MS), subscriber, "frame %" PRIu64 " never came",
+                      expected);
+        cr_assert_eq (vb_msg_recv (msg, zsock_resolve (subscriber), 0), 0);
+        const Venuebus__Envelope *got = vb_msg_envelope (msg);
+        cr_assert_str_eq (vb_msg_topic (msg), "md.sim.BTC-USDT.trade");
+        cr_assert_str_eq (got->header->venue, "sim");
+        if (got->header->seq == 0)
+            continue;  //  A late probe from the join loop
+        cr_assert_eq (got->header->seq, expected, "expected seq %" PRIu64 " got %" PRIu64, expected,
+                      got->header->seq);
+        cr_assert_eq (got->trade->qty->mantissa, (int64_t)expected);
+        cr_assert_eq (got->trade->price->mantissa, 6500012);
+        expected++;
+    }
+    zpoller_destroy (&poller);
+    vb_msg_destroy (&msg);
+    zsock_destroy (&publisher);
+    zsock_destroy (&subscriber);
+    cr_assert_eq (vbt_proc_stop (&bus.bus, WAIT_MS), 0, "bus did not stop cleanly on SIGTERM");
+}
+
+Test (bus, refuses_to_start_without_a_backend_and_names_the_key)
+{
+    char *argv[] = {VB_BUS_BIN, "--frontend", "tcp://127.0.0.1:*", NULL};
+    vbt_proc_t *bus = vbt_proc_start (VB_BUS_BIN, argv, NULL);
+    cr_assert_not_null (bus);
+    int status = vbt_proc_wait_exit (bus, WAIT_MS);
+    cr_assert_neq (status, 0);
+    cr_assert_neq (status, -1, "bus kept running with a missing key");
+    cr_assert (strstr (vbt_proc_stderr (bus), "bus/backend") != NULL, "stderr: %s",
+               vbt_proc_stderr (bus));
+    vbt_proc_stop (&bus, WAIT_MS);
+}
+
+Test (bus, refuses_to_start_on_a_bad_endpoint)
+{
+    char *argv[] = {VB_BUS_BIN,  "--frontend",        "bogus://nowhere",
+                    "--backend", "tcp://127.0.0.1:*", NULL};
+    vbt_proc_t *bus = vbt_proc_start (VB_BUS_BIN, argv, NULL);
+    int status = vbt_proc_wait_exit (bus, WAIT_MS);
+    cr_assert (status > 0, "status %d", status);
+    cr_assert (strstr (vbt_proc_stderr (bus), "frontend") != NULL, "stderr: %s",
+               vbt_proc_stderr (bus));
+    vbt_proc_stop (&bus, WAIT_MS);
+}
+
+Test (bus, refuses_an_unknown_flag)
+{
+    char *argv[] = {
+        VB_BUS_BIN, "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*", "--bogus",
+        "1",        NULL};
+    vbt_proc_t *bus = vbt_proc_start (VB_BUS_BIN, argv, NULL);
+    int status = vbt_proc_wait_exit (bus, WAIT_MS);
+    cr_assert (status > 0, "status %d", status);
+    cr_assert (strstr (vbt_proc_stderr (bus), "bogus") != NULL, "stderr: %s",
+               vbt_proc_stderr (bus));
+    vbt_proc_stop (&bus, WAIT_MS);
+}
