@@ -155,7 +155,8 @@ int vb_config_add_section (vb_config_t *self, const char *path, const vb_config_
 //  program name and is skipped; argv is not modified), then check REQUIRED
 //  keys. envp is a NULL-terminated "NAME=value" array, or NULL for the
 //  process environment. Returns 0; VB_EINVAL for a bad value, unknown key or
-//  flag, or malformed file; VB_EIO when the file cannot be read;
+//  flag, or malformed file; VB_EIO when the file cannot be read (or is not a
+//  regular file); VB_ELIMIT when it is larger than 1 MiB;
 //  VB_ENOTFOUND when a REQUIRED key has no value; VB_ESTATE if called twice.
 //  On error vb_config_error explains it and the getters must not be used.
 //  With --help, returns 0 at once without reading the file or checking keys.

@@ -77,7 +77,8 @@ typedef enum {
 typedef void (vb_log_fn) (vb_log_level_t level, const char *line, size_t length, void *arg);
 
 //  Set the ident written on every line (copied; NULL means "venuebus") and the
-//  most verbose level written. Also sets czmq's log ident. Call once from
+//  most verbose level written. Also sets czmq's log ident (which runs
+//  zsys_init, as any czmq service does anyway). Call once from
 //  main before starting actors; calling again replaces both.
 void vb_log_init (const char *ident, vb_log_level_t level);
 

@@ -96,7 +96,7 @@ void vb_ratelimit_destroy (vb_ratelimit_t **self_p);
 
 //  Add a bucket, initially empty (nothing used). Returns its index (>= 0),
 //  VB_EINVAL for a bad definition or a duplicate name, or VB_ELIMIT when
-//  VB_RL_BUCKETS_MAX buckets exist already.
+//  VB_RL_BUCKETS_MAX buckets exist already (VB_ENOMEM if copying a name fails).
 int vb_ratelimit_add_bucket (vb_ratelimit_t *self, const vb_rl_bucket_def_t *def);
 
 //  Index of the bucket with this name, or VB_ENOTFOUND.

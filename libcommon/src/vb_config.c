@@ -39,6 +39,8 @@ extern char **environ;
 #define S_MS_PER_H (60 * S_MS_PER_M)
 //  Room for a reason or an origin in an error message.
 #define S_REASON_MAX 256
+//  Largest config file read, in bytes.
+#define S_FILE_MAX (1024 * 1024)
 
 typedef struct {
     const vb_config_key_t *key;  //  Table row
@@ -496,18 +498,22 @@ vb_config_t *vb_config_new (const vb_config_key_t *table, size_t count)
                 s_path_within (self->values[j].path, slot->path))
                 goto failed;  //  Duplicate, or one key is a section of another
     }
-    //  A short flag is usable only if it names exactly one key.
+    //  A short flag is usable only if it names exactly one key. Decide for
+    //  every key before dropping any, since the test reads the others.
+    bool *unique = (bool *)zmalloc ((count ? count : 1) * sizeof (bool));
     for (size_t i = 0; i < count; i++) {
         s_value_t *slot = &self->values[i];
-        bool unique =
+        unique[i] =
             !streq (slot->short_flag, S_FLAG_CONFIG) && !streq (slot->short_flag, S_FLAG_HELP);
-        for (size_t j = 0; j < count && unique; j++)
+        for (size_t j = 0; j < count && unique[i]; j++)
             if (j != i && (streq (self->values[j].short_flag, slot->short_flag) ||
                            streq (self->values[j].long_flag, slot->short_flag)))
-                unique = false;
-        if (!unique)
-            zstr_free (&slot->short_flag);
+                unique[i] = false;
     }
+    for (size_t i = 0; i < count; i++)
+        if (!unique[i])
+            zstr_free (&self->values[i].short_flag);
+    free (unique);
     return self;
 
 failed:
@@ -771,27 +777,75 @@ static int s_walk (vb_config_t *self, zconfig_t *node, const char *parent, char 
 }
 
 //  --------------------------------------------------------------------------
-//  Read and check the file.
+//  Read the whole file into a new string; NULL and *rc on failure.
+
+static char *s_read_file (vb_config_t *self, int *rc)
+{
+    *rc = VB_OK;
+    //  Check the type before opening: opening a FIFO would block.
+    struct stat info;
+    if (stat (self->file, &info) != 0) {
+        *rc =
+            s_fail (self, VB_EIO, "config file %s: cannot read: %s", self->file, strerror (errno));
+        return NULL;
+    }
+    if (!S_ISREG (info.st_mode)) {
+        *rc = s_fail (self, VB_EIO, "config file %s: not a regular file", self->file);
+        return NULL;
+    }
+    FILE *file = fopen (self->file, "r");
+    if (!file) {
+        *rc =
+            s_fail (self, VB_EIO, "config file %s: cannot read: %s", self->file, strerror (errno));
+        return NULL;
+    }
+    char *text = NULL;
+    size_t allocated = 0;
+    if (fstat (fileno (file), &info) != 0)
+        *rc =
+            s_fail (self, VB_EIO, "config file %s: cannot read: %s", self->file, strerror (errno));
+    else if (!S_ISREG (info.st_mode))
+        *rc = s_fail (self, VB_EIO, "config file %s: not a regular file", self->file);
+    else if (info.st_size > S_FILE_MAX)
+        *rc = s_fail (self, VB_ELIMIT, "config file %s: larger than %d bytes", self->file,
+                      S_FILE_MAX);
+    else {
+        allocated = (size_t)info.st_size + 1;
+        text = (char *)zmalloc (allocated);
+        size_t got = fread (text, 1, allocated - 1, file);
+        if (ferror (file))
+            *rc = s_fail (self, VB_EIO, "config file %s: cannot read", self->file);
+        else if (memchr (text, '\0', got))
+            *rc = s_fail (self, VB_EINVAL, "config file %s: not valid ZPL (holds a NUL byte)",
+                          self->file);
+        text[got] = '\0';
+    }
+    fclose (file);
+    if (*rc && text) {
+        //  The file may hold secrets; wipe all of it, embedded NULs included.
+        explicit_bzero (text, allocated);
+        zstr_free (&text);
+    }
+    return text;
+}
+
+//  --------------------------------------------------------------------------
+//  Read and check the file. We read it ourselves and parse the text, because
+//  czmq 4.2's zconfig_load leaks its zfile when the text is not valid ZPL.
 
 static int s_load_file (vb_config_t *self)
 {
-    struct stat info;
-    if (stat (self->file, &info) != 0)
-        return s_fail (self, VB_EIO, "config file %s: cannot read: %s", self->file,
-                       strerror (errno));
-    if (!S_ISREG (info.st_mode))
-        return s_fail (self, VB_EIO, "config file %s: not a regular file", self->file);
-    FILE *probe = fopen (self->file, "r");
-    if (!probe)
-        return s_fail (self, VB_EIO, "config file %s: cannot read: %s", self->file,
-                       strerror (errno));
-    fclose (probe);
-    zconfig_t *root = zconfig_load (self->file);
+    int rc;
+    char *text = s_read_file (self, &rc);
+    if (!text)
+        return rc;
+    zconfig_t *root = zconfig_str_load (text);
+    s_wipe_free (&text);
     if (!root)
         return s_fail (self, VB_EINVAL,
                        "config file %s: not valid ZPL (czmq logged the line at fault)", self->file);
     char unknown[VB_CONFIG_ERROR_MAX] = "";
-    int rc = s_walk (self, root, NULL, unknown, sizeof (unknown));
+    rc = s_walk (self, root, NULL, unknown, sizeof (unknown));
     zconfig_destroy (&root);
     if (rc == VB_OK && *unknown)
         rc = s_fail (self, VB_EINVAL, "config file %s: unknown keys: %s", self->file, unknown);
@@ -1275,7 +1329,9 @@ static void s_help_key (FILE *file, const vb_config_key_t *key)
                  key->type == VB_CONFIG_DURATION_MS ? " ms" : "");
     if (key->fallback)
         fprintf (file, " (default %s)",
-                 key->flags & VB_CONFIG_SECRET ? VB_CONFIG_MASK : key->fallback);
+                 key->flags & VB_CONFIG_SECRET ? VB_CONFIG_MASK
+                 : *key->fallback              ? key->fallback
+                                               : "\"\"");
     if (key->flags & VB_CONFIG_REQUIRED)
         fputs (" (required)", file);
     if (key->flags & VB_CONFIG_SECRET)

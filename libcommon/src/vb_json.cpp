@@ -41,6 +41,9 @@ static const uint32_t S_UTF8_ONE_MAX = 0x7F;
 static const uint32_t S_UTF8_TWO_MAX = 0x7FF;
 static const uint32_t S_UTF8_THREE_MAX = 0xFFFF;
 
+//  Depths tracked for vb_json_find's fast path (index 0 unused).
+static const uint32_t S_PATH_SIZE = VB_JSON_MAX_DEPTH + 2;
+
 struct _vb_json_t {
     od::parser parser{VB_JSON_MAX_SIZE};  //  Reused for every document
     od::document document;                //  The current document
@@ -52,15 +55,45 @@ struct _vb_json_t {
     size_t scratch_used = 0;              //  Scratch bytes used by this document
     uint32_t generation = 0;              //  Bumped by every parse; stale views refused
     bool failed = true;                   //  No document, or it hit a fatal error
+    uint8_t root_use = 0;                 //  s_root_use_t: how the root was entered
+    bool root_fresh = false;              //  Root object started, nothing looked up yet
+    od::object root_object;               //  The root, once vb_json_find has started it
+    const char *root_start = NULL;        //  First byte of the root value
+    //  Objects searched by vb_json_find that the cursor is still inside,
+    //  by depth: path[1 .. path_depth] (see s_find).
+    const char *path[S_PATH_SIZE] = {};
+    uint32_t path_depth = 0;
+};
+
+//  How the root has been entered: simdjson starts a container only once.
+enum s_root_use_t {
+    S_ROOT_UNUSED = 0,  //  Not entered yet
+    S_ROOT_FOUND,       //  Started by vb_json_find: root_object is set
+    S_ROOT_ITERATED,    //  Started by vb_json_*_begin
+};
+
+//  What kind of handle a vb_json_val_t holds.
+enum s_val_kind_t {
+    S_VAL_VALUE = 0,  //  A value handed out and not entered yet: `value`
+    S_VAL_OBJECT,     //  An object started by vb_json_find: `object`
+    S_VAL_ROOT,       //  The root: reads go through the document
 };
 
 //  What a vb_json_val_t holds.
 struct s_val_t {
     vb_json_t *owner;     //  Parser, or NULL for a refused value
     uint32_t generation;  //  owner->generation when this was made
-    uint32_t depth;       //  Nesting depth: 1 for the root
-    bool is_root;         //  Reads go through the document, not value
-    od::value value;      //  The simdjson value, when not the root
+    uint16_t depth;       //  Nesting depth as simdjson counts it: 1 for the root
+    uint8_t kind;         //  s_val_kind_t
+    bool fresh;           //  S_VAL_OBJECT: just started, nothing looked up yet
+    const char *start;    //  First byte of the value's text (NULL for the root)
+    union s_handle_t {
+        od::value value;    //  S_VAL_VALUE
+        od::object object;  //  S_VAL_OBJECT
+        s_handle_t () noexcept
+        {
+        }  //  Set by s_val_set
+    } at;  //  The simdjson handle
 };
 
 enum s_iter_state_t {
@@ -75,6 +108,7 @@ struct s_iter_t {
     uint32_t generation;  //  owner->generation when this was made
     uint32_t depth;       //  Depth of the container being iterated
     bool is_root;         //  The container is the root: check for trailing text at the end
+    const char *start;    //  First byte of the container's text
     uint8_t state;        //  s_iter_state_t
     union s_position_t {
         od::array_iterator array;    //  For vb_json_array_*
@@ -115,20 +149,24 @@ static s_iter_t *s_iter (vb_json_iter_t *iter)
 //  --------------------------------------------------------------------------
 //  Store a value view; owner NULL makes one that every accessor refuses.
 
-static void s_val_set (vb_json_val_t *out, vb_json_t *owner, uint32_t depth, bool is_root,
+static void s_val_set (vb_json_val_t *out, vb_json_t *owner, uint32_t depth, s_val_kind_t kind,
                        od::value value)
 {
     s_val_t *val = new (out->opaque) s_val_t;
     val->owner = owner;
     val->generation = owner ? owner->generation : 0;
-    val->depth = depth;
-    val->is_root = is_root;
-    val->value = value;
+    val->depth = depth < UINT16_MAX ? (uint16_t)depth : UINT16_MAX;
+    val->kind = (uint8_t)kind;
+    val->fresh = false;
+    val->start = NULL;
+    new (&val->at.value) od::value (value);
+    if (owner && kind == S_VAL_VALUE)
+        val->start = value.raw_json_token ().data ();
 }
 
 static void s_val_refuse (vb_json_val_t *out)
 {
-    s_val_set (out, NULL, 0, false, od::value ());
+    s_val_set (out, NULL, 0, S_VAL_VALUE, od::value ());
 }
 
 static void s_iter_refuse (vb_json_iter_t *out)
@@ -138,6 +176,7 @@ static void s_iter_refuse (vb_json_iter_t *out)
     iter->generation = 0;
     iter->depth = 0;
     iter->is_root = false;
+    iter->start = NULL;
     iter->state = S_ITER_DONE;
 }
 
@@ -202,12 +241,14 @@ static int s_token (s_val_t *val, std::string_view *token)
 {
     vb_json_t *self = val->owner;
     std::string_view text;
-    if (val->is_root) {
+    if (val->kind == S_VAL_ROOT) {
         simdjson::error_code error = self->document.raw_json_token ().get (text);
         if (error)
             return s_error (self, error);
-    } else
-        text = val->value.raw_json_token ();
+    } else if (val->kind == S_VAL_OBJECT)
+        text = std::string_view (val->start, 1);  //  "{": enough to refuse it as a scalar
+    else
+        text = val->at.value.raw_json_token ();
     size_t length = text.size ();
     while (length > 0 && s_is_blank (text[length - 1]))
         length--;
@@ -221,7 +262,8 @@ static int s_token (s_val_t *val, std::string_view *token)
 static int s_token_ends_root (s_val_t *val, std::string_view token)
 {
     vb_json_t *self = val->owner;
-    if (val->is_root && token.data () + token.size () != self->buffer.get () + self->root_end)
+    if (val->kind == S_VAL_ROOT &&
+        token.data () + token.size () != self->buffer.get () + self->root_end)
         return s_fail (self, VB_EINVAL);
     return 0;
 }
@@ -567,8 +609,15 @@ int vb_json_parse (vb_json_t *self, const char *data, size_t size, vb_json_val_t
                                                  : VB_EINVAL;
         self->size = size;
         self->root_end = end;
+        size_t first = 0;
+        while (s_is_blank (buffer[first]))
+            first++;
+        self->root_start = buffer + first;
+        self->root_use = S_ROOT_UNUSED;
+        self->root_fresh = false;
+        self->path_depth = 0;
         self->failed = false;
-        s_val_set (root, self, 1, true, od::value ());
+        s_val_set (root, self, 1, S_VAL_ROOT, od::value ());
         return 0;
     } catch (...) {
         return VB_EINVAL;
@@ -587,8 +636,10 @@ vb_json_type_t vb_json_type (vb_json_val_t *value)
     vb_json_t *self = val->owner;
     try {
         od::json_type type;
-        simdjson::error_code error =
-            val->is_root ? self->document.type ().get (type) : val->value.type ().get (type);
+        if (val->kind == S_VAL_OBJECT)
+            return VB_JSON_OBJECT;
+        simdjson::error_code error = val->kind == S_VAL_ROOT ? self->document.type ().get (type)
+                                                             : val->at.value.type ().get (type);
         if (error) {
             s_error (self, error);
             return VB_JSON_INVALID;
@@ -624,7 +675,86 @@ vb_json_type_t vb_json_type (vb_json_val_t *value)
 }
 
 //  --------------------------------------------------------------------------
-//  Look a key up in an object (simdjson rescans from the start if needed).
+//  simdjson assumes (undefined behaviour otherwise) that a value is entered
+//  only while its cursor is on it, and that an iteration resumes only while
+//  the cursor is after the container's start and not above it. These checks
+//  turn out-of-order use into VB_ESTATE.
+
+static bool s_at_start (vb_json_t *self, const char *start, uint32_t depth)
+{
+    const char *location;
+    if (self->document.current_location ().get (location))
+        return false;
+    return location == start && self->document.current_depth () == (int32_t)depth;
+}
+
+static bool s_can_resume (vb_json_t *self, const char *start, uint32_t depth)
+{
+    const char *location;
+    simdjson::error_code error = self->document.current_location ().get (location);
+    if (error != simdjson::SUCCESS && error != simdjson::OUT_OF_BOUNDS)
+        return false;
+    if (error == simdjson::SUCCESS && location <= start)
+        return false;
+    return self->document.current_depth () >= (int32_t)depth;
+}
+
+//  Where simdjson expects the cursor before handing out the first element
+//  of an array (inside it, at the element's depth) or the first field of an
+//  object (at the object's depth: keys sit at the object's own depth).
+static bool s_at_first (vb_json_t *self, const char *start, uint32_t depth)
+{
+    const char *location;
+    if (self->document.current_location ().get (location))
+        return false;
+    return location > start && self->document.current_depth () == (int32_t)depth;
+}
+
+//  An iteration step on the container at `start`, `depth`: searched objects
+//  at that depth or deeper that are not this container are left behind.
+static void s_moved (vb_json_t *self, const char *start, uint32_t depth)
+{
+    if (depth <= self->path_depth)
+        self->path_depth = self->path[depth] == start ? depth : depth - 1;
+}
+
+//  --------------------------------------------------------------------------
+//  Find a key with simdjson's forward search. When the cursor may be past
+//  the key (an earlier lookup in this object) the object is rewound and
+//  searched again; when the cursor may have left the object it is rewound
+//  first. (find_field_unordered is not used: its wrap-around pass assumes a
+//  validated structure and is undefined behaviour on hostile input.)
+
+static int s_find (vb_json_t *self, od::object *object, bool *fresh, const char *start,
+                   uint32_t depth, std::string_view key, od::value *found)
+{
+    simdjson::error_code error = simdjson::SUCCESS;
+    bool has_fields;
+    bool was_fresh = *fresh;
+    bool inside = depth < S_PATH_SIZE && depth <= self->path_depth && self->path[depth] == start;
+    bool rewound = false;
+    *fresh = false;
+    if (!was_fresh && !inside) {
+        error = object->reset ().get (has_fields);
+        rewound = true;
+    }
+    if (depth < S_PATH_SIZE) {
+        self->path[depth] = start;
+        self->path_depth = depth;
+    } else if (self->path_depth >= depth)
+        self->path_depth = depth - 1;
+    if (!error)
+        error = object->find_field (key).get (*found);
+    if (error == simdjson::NO_SUCH_FIELD && !was_fresh && !rewound) {
+        error = object->reset ().get (has_fields);
+        if (!error)
+            error = object->find_field (key).get (*found);
+    }
+    return s_error (self, error);
+}
+
+//  --------------------------------------------------------------------------
+//  Look a key up in an object.
 
 int vb_json_find (vb_json_val_t *object, const char *key, vb_json_val_t *out)
 {
@@ -633,25 +763,52 @@ int vb_json_find (vb_json_val_t *object, const char *key, vb_json_val_t *out)
     assert (out);
     s_val_t *val = s_val (object);
     vb_json_t *self = val->owner;
-    uint32_t depth = val->depth;
-    uint32_t generation = val->generation;
-    bool is_root = val->is_root;
-    od::value parent = val->value;
-    s_val_refuse (out);  //  out may be object itself
-    int rc = s_usable (self, generation);
-    if (rc)
+    int rc = s_usable (self, val->generation);
+    if (rc) {
+        s_val_refuse (out);
         return rc;
+    }
     try {
+        uint32_t depth = val->depth;
         od::value found;
-        std::string_view name (key);
-        simdjson::error_code error = is_root
-                                         ? self->document.find_field_unordered (name).get (found)
-                                         : parent.find_field_unordered (name).get (found);
-        if (error)
-            return s_error (self, error);
-        s_val_set (out, self, depth < UINT32_MAX ? depth + 1 : depth, false, found);
-        return 0;
+        if (val->kind == S_VAL_ROOT) {
+            if (self->root_use == S_ROOT_ITERATED)
+                rc = VB_ESTATE;
+            else if (self->root_use == S_ROOT_UNUSED) {
+                rc = s_error (self, self->document.get_object ().get (self->root_object));
+                if (rc == 0) {
+                    self->root_use = S_ROOT_FOUND;
+                    self->root_fresh = true;
+                }
+            }
+            if (rc == 0)
+                rc = s_find (self, &self->root_object, &self->root_fresh, self->root_start, depth,
+                             key, &found);
+        } else {
+            if (val->kind == S_VAL_VALUE) {
+                //  Enter the object once; the caller's view keeps the handle.
+                od::object entered;
+                if (!s_at_start (self, val->start, depth))
+                    rc = VB_ESTATE;
+                else
+                    rc = s_error (self, val->at.value.get_object ().get (entered));
+                if (rc == 0) {
+                    new (&val->at.object) od::object (entered);
+                    val->kind = S_VAL_OBJECT;
+                    val->fresh = true;
+                }
+            }
+            if (rc == 0)
+                rc = s_find (self, &val->at.object, &val->fresh, val->start, depth, key, &found);
+        }
+        //  out may be object itself, so it is written last.
+        if (rc)
+            s_val_refuse (out);
+        else
+            s_val_set (out, self, depth + 1, S_VAL_VALUE, found);
+        return rc;
     } catch (...) {
+        s_val_refuse (out);
         return s_fail (self, VB_EINVAL);
     }
 }
@@ -843,6 +1000,18 @@ static int s_iter_begin (s_val_t *val, vb_json_iter_t *iter)
         return rc;
     if (val->depth > VB_JSON_MAX_DEPTH)
         return VB_ELIMIT;
+    vb_json_t *self = val->owner;
+    if (val->kind == S_VAL_OBJECT)
+        return VB_ESTATE;  //  Already searched with vb_json_find
+    if (val->kind == S_VAL_ROOT) {
+        if (self->root_use != S_ROOT_UNUSED)
+            return VB_ESTATE;
+        s_moved (self, self->root_start, val->depth);
+    } else {
+        if (!s_at_start (self, val->start, val->depth))
+            return VB_ESTATE;
+        s_moved (self, val->start, val->depth);
+    }
     return 0;
 }
 
@@ -852,7 +1021,8 @@ static s_iter_t *s_iter_set (s_val_t *val, vb_json_iter_t *iter)
     state->owner = val->owner;
     state->generation = val->generation;
     state->depth = val->depth;
-    state->is_root = val->is_root;
+    state->is_root = val->kind == S_VAL_ROOT;
+    state->start = val->kind == S_VAL_ROOT ? val->owner->root_start : val->start;
     state->state = S_ITER_FRESH;
     return state;
 }
@@ -889,8 +1059,9 @@ int vb_json_array_begin (vb_json_val_t *array, vb_json_iter_t *iter)
     vb_json_t *self = val->owner;
     try {
         od::array container;
-        simdjson::error_code error = val->is_root ? self->document.get_array ().get (container)
-                                                  : val->value.get_array ().get (container);
+        simdjson::error_code error = val->kind == S_VAL_ROOT
+                                         ? self->document.get_array ().get (container)
+                                         : val->at.value.get_array ().get (container);
         if (error)
             return s_error (self, error);
         od::array_iterator begin;
@@ -898,6 +1069,8 @@ int vb_json_array_begin (vb_json_val_t *array, vb_json_iter_t *iter)
         if (error)
             return s_error (self, error);
         s_iter_t *state = s_iter_set (val, iter);
+        if (val->kind == S_VAL_ROOT)
+            self->root_use = S_ROOT_ITERATED;
         new (&state->at.array) od::array_iterator (begin);
         return 0;
     } catch (...) {
@@ -921,8 +1094,14 @@ int vb_json_array_next (vb_json_iter_t *iter, vb_json_val_t *out)
         return 0;
     vb_json_t *self = state->owner;
     try {
-        if (state->state == S_ITER_STARTED)
+        s_moved (self, state->start, state->depth);
+        if (state->state == S_ITER_STARTED) {
+            if (!s_can_resume (self, state->start, state->depth))
+                return VB_ESTATE;
             ++state->at.array;
+        } else if (state->at.array != state->at.array &&
+                   !s_at_first (self, state->start, state->depth + 1))
+            return VB_ESTATE;
         if (!(state->at.array != state->at.array))
             return s_iter_end (state);
         od::value element;
@@ -930,7 +1109,7 @@ int vb_json_array_next (vb_json_iter_t *iter, vb_json_val_t *out)
         if (error)
             return s_error (self, error);
         state->state = S_ITER_STARTED;
-        s_val_set (out, self, state->depth + 1, false, element);
+        s_val_set (out, self, state->depth + 1, S_VAL_VALUE, element);
         return 1;
     } catch (...) {
         return s_fail (self, VB_EINVAL);
@@ -951,8 +1130,9 @@ int vb_json_object_begin (vb_json_val_t *object, vb_json_iter_t *iter)
     vb_json_t *self = val->owner;
     try {
         od::object container;
-        simdjson::error_code error = val->is_root ? self->document.get_object ().get (container)
-                                                  : val->value.get_object ().get (container);
+        simdjson::error_code error = val->kind == S_VAL_ROOT
+                                         ? self->document.get_object ().get (container)
+                                         : val->at.value.get_object ().get (container);
         if (error)
             return s_error (self, error);
         od::object_iterator begin;
@@ -960,6 +1140,8 @@ int vb_json_object_begin (vb_json_val_t *object, vb_json_iter_t *iter)
         if (error)
             return s_error (self, error);
         s_iter_t *state = s_iter_set (val, iter);
+        if (val->kind == S_VAL_ROOT)
+            self->root_use = S_ROOT_ITERATED;
         new (&state->at.object) od::object_iterator (begin);
         return 0;
     } catch (...) {
@@ -986,8 +1168,14 @@ int vb_json_object_next (vb_json_iter_t *iter, const char **key, size_t *key_len
         return 0;
     vb_json_t *self = state->owner;
     try {
-        if (state->state == S_ITER_STARTED)
+        s_moved (self, state->start, state->depth);
+        if (state->state == S_ITER_STARTED) {
+            if (!s_can_resume (self, state->start, state->depth))
+                return VB_ESTATE;
             ++state->at.object;
+        } else if (state->at.object != state->at.object &&
+                   !s_at_first (self, state->start, state->depth))
+            return VB_ESTATE;
         if (!(state->at.object != state->at.object))
             return s_iter_end (state);
         od::field field;
@@ -1007,7 +1195,7 @@ int vb_json_object_next (vb_json_iter_t *iter, const char **key, size_t *key_len
         state->state = S_ITER_STARTED;
         *key = start;
         *key_length = (size_t)(at - start);
-        s_val_set (out, self, state->depth + 1, false, field.value ());
+        s_val_set (out, self, state->depth + 1, S_VAL_VALUE, field.value ());
         return 1;
     } catch (...) {
         return s_fail (self, VB_EINVAL);

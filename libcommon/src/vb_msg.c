@@ -278,8 +278,9 @@ static bool s_valid_utf8 (const char *text, size_t length)
 //  --------------------------------------------------------------------------
 //  Walk one message through its descriptor: check every string is UTF-8 and
 //  every present pointer is sane, and add an upper bound of its packed size
-//  to *bound. Returns 0, VB_ETYPE (bad string) or VB_ENOTFOUND (a oneof case
-//  is set but its member is NULL; a repeated field has a count but no array).
+//  to *bound. Returns 0, VB_ETYPE (bad string, unknown field number 0) or
+//  VB_ENOTFOUND (a oneof case is set but its member is NULL; a repeated field
+//  has a count but no array).
 
 static int s_walk (const ProtobufCMessage *message, size_t *bound)
 {
@@ -355,8 +356,14 @@ static int s_walk (const ProtobufCMessage *message, size_t *bound)
             }
         }
     }
-    for (unsigned index = 0; index < message->n_unknown_fields; index++)
+    //  Unknown fields come from a newer schema and are passed on, except
+    //  field number 0, which no schema has: protobuf-c accepts it when the
+    //  tag is spelled as a non-canonical varint, but refuses it re-encoded.
+    for (unsigned index = 0; index < message->n_unknown_fields; index++) {
+        if (message->unknown_fields[index].tag == 0)
+            return VB_ETYPE;
         *bound += S_TAG_MAX + message->unknown_fields[index].len;
+    }
     return 0;
 }
 

@@ -738,3 +738,59 @@ Test (vb_json, bounds_repeated_reads_of_escaped_strings)
     s_assert_string (&plain, "plain");
     vb_json_destroy (&json);
 }
+
+Test (vb_json, looks_up_out_of_order_by_rescanning)
+{
+    vb_json_t *json = vb_json_new ();
+    vb_json_val_t root, data, field;
+    uint64_t number;
+    cr_assert_eq (vb_json_parse (json, s_binance_depth, strlen (s_binance_depth), &root), 0);
+    cr_assert_eq (vb_json_find (&root, "data", &data), 0);
+    cr_assert_eq (vb_json_find (&data, "u", &field), 0);
+    cr_assert_eq (vb_json_uint64 (&field, &number), 0);
+    cr_assert_eq (number, 50093239207u);
+    //  Back to the parent, then back into the child: both rescan.
+    cr_assert_eq (vb_json_find (&root, "stream", &field), 0);
+    s_assert_string (&field, "btcusdt@depth@100ms");
+    cr_assert_eq (vb_json_find (&data, "E", &field), 0);
+    cr_assert_eq (vb_json_uint64 (&field, &number), 0);
+    cr_assert_eq (number, 1723161255308u);
+    cr_assert_eq (vb_json_find (&data, "missing", &field), VB_ENOTFOUND);
+    cr_assert_eq (vb_json_find (&data, "s", &field), 0);
+    s_assert_string (&field, "BTCUSDT");
+    vb_json_destroy (&json);
+}
+
+Test (vb_json, refuses_out_of_order_use_instead_of_misreading)
+{
+    static const char text[] = "[[1],[2],{\"k\":3}]";
+    vb_json_t *json = vb_json_new ();
+    vb_json_val_t root, first, second, third, item;
+    vb_json_iter_t iter, inner;
+    cr_assert_eq (vb_json_parse (json, text, strlen (text), &root), 0);
+    cr_assert_eq (vb_json_array_begin (&root, &iter), 0);
+    cr_assert_eq (vb_json_array_begin (&root, &inner), VB_ESTATE, "the root is entered once");
+    cr_assert_eq (vb_json_array_next (&iter, &first), 1);
+    cr_assert_eq (vb_json_array_next (&iter, &second), 1);
+    //  The cursor has moved past [1]: entering it now is refused.
+    cr_assert_eq (vb_json_array_begin (&first, &inner), VB_ESTATE);
+    cr_assert_eq (vb_json_array_begin (&second, &inner), 0);
+    cr_assert_eq (vb_json_array_next (&inner, &item), 1);
+    cr_assert_eq (vb_json_array_next (&inner, &item), 0);
+    cr_assert_eq (vb_json_array_next (&iter, &third), 1);
+    cr_assert_eq (vb_json_find (&third, "k", &item), 0);
+    //  An object searched with find is not also iterated.
+    cr_assert_eq (vb_json_object_begin (&third, &inner), VB_ESTATE);
+    cr_assert_eq (vb_json_array_next (&iter, &item), 0);
+
+    //  Resuming an inner iteration after the outer one moved on is an error,
+    //  never a read from the wrong place.
+    cr_assert_eq (vb_json_parse (json, text, strlen (text), &root), 0);
+    cr_assert_eq (vb_json_array_begin (&root, &iter), 0);
+    cr_assert_eq (vb_json_array_next (&iter, &first), 1);
+    cr_assert_eq (vb_json_array_begin (&first, &inner), 0);
+    cr_assert_eq (vb_json_array_next (&inner, &item), 1);
+    cr_assert_eq (vb_json_array_next (&iter, &second), 1);
+    cr_assert_lt (vb_json_array_next (&inner, &item), 0);
+    vb_json_destroy (&json);
+}

@@ -248,16 +248,21 @@ static void s_handle_snapshot (s_symbol_t *symbol, vb_json_val_t *root)
                 cr_assert_lt (count, 2 * S_BOOK_CAP);
                 levels[count].side = side;
                 rc = vb_json_array_begin (&pair, &pair_fields);
-                if (rc == 0 && (rc = vb_json_array_next (&pair_fields, &field)) == 1)
-                    rc = vb_json_decimal (&field, &levels[count].price);
-                if (rc == 0 && (rc = vb_json_array_next (&pair_fields, &field)) == 1)
-                    rc = vb_json_decimal (&field, &levels[count].qty);
+                if (rc == 0)
+                    rc = vb_json_array_next (&pair_fields, &field) == 1
+                             ? vb_json_decimal (&field, &levels[count].price)
+                             : VB_EINVAL;
+                if (rc == 0)
+                    rc = vb_json_array_next (&pair_fields, &field) == 1
+                             ? vb_json_decimal (&field, &levels[count].qty)
+                             : VB_EINVAL;
                 if (rc == 0 && vb_json_array_next (&pair_fields, &field) != 0)
                     rc = VB_EINVAL;
                 count++;
             }
             cr_assert_gt (count, before, "%s: empty snapshot side", symbol->name);
-        }
+        } else
+            rc = 0;  //  Futures snapshots add "E" and "T"
     }
     cr_assert_eq (rc, 0, "%s: bad snapshot", symbol->name);
     cr_assert_gt (symbol->snapshot_id, 0);
@@ -304,6 +309,8 @@ static void s_handle_depth (s_replay_t *replay, vb_json_val_t *data)
             rc = s_read_levels (&value, VB_BOOK_BID, diff.levels, &diff.level_count);
         else if (s_equals (key, key_length, "a"))
             rc = s_read_levels (&value, VB_BOOK_ASK, diff.levels, &diff.level_count);
+        else
+            rc = 0;  //  "e", "E": not needed
     }
     cr_assert_eq (rc, 0, "bad depthUpdate");
     cr_assert_not_null (symbol);
