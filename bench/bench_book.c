@@ -57,8 +57,8 @@ struct s_naive {
     size_t count[2];                       //  Levels per side
 };
 
-static void s_naive_set (struct s_naive *naive, vb_book_side_t book_side, vb_decimal_t price,
-                         vb_decimal_t qty)
+static void
+s_naive_set (struct s_naive *naive, vb_book_side_t book_side, vb_decimal_t price, vb_decimal_t qty)
 {
     int side = book_side == VB_BOOK_BID ? 0 : 1;
     s_naive_level_t *levels = naive->side[side];
@@ -96,7 +96,8 @@ static void s_naive_set (struct s_naive *naive, vb_book_side_t book_side, vb_dec
 //  --------------------------------------------------------------------------
 //  Append one level to the input.
 
-static void s_push (s_input_t *input, vb_book_side_t side, vb_decimal_t price, vb_decimal_t qty)
+static void
+s_push (s_input_t *input, vb_book_side_t side, vb_decimal_t price, vb_decimal_t qty)
 {
     if (input->level_count == input->capacity) {
         input->capacity = input->capacity ? input->capacity * 2 : 4096;
@@ -110,7 +111,8 @@ static void s_push (s_input_t *input, vb_book_side_t side, vb_decimal_t price, v
 //  --------------------------------------------------------------------------
 //  Read an array of ["price","qty"] pairs into the input.
 
-static int s_read_levels (s_input_t *input, vb_json_val_t *array, vb_book_side_t side)
+static int
+s_read_levels (s_input_t *input, vb_json_val_t *array, vb_book_side_t side)
 {
     vb_json_iter_t iter, fields;
     vb_json_val_t pair, field;
@@ -132,7 +134,8 @@ static int s_read_levels (s_input_t *input, vb_json_val_t *array, vb_book_side_t
 //  Parse the capture: the snapshot, then every diff with u > lastUpdateId
 //  (the bridged sequence; diffs seen before the snapshot are buffered).
 
-static int s_load (s_input_t *input, char *buffer)
+static int
+s_load (s_input_t *input, char *buffer)
 {
     vb_json_t *json = vb_json_new ();
     int64_t snapshot_id = 0;
@@ -206,7 +209,8 @@ static int s_load (s_input_t *input, char *buffer)
 //  --------------------------------------------------------------------------
 //  Timed: reload the snapshot into vb_book, then apply every diff.
 
-static void s_bench_book (void *arg, size_t iterations)
+static void
+s_bench_book (void *arg, size_t iterations)
 {
     s_input_t *input = arg;
     uint64_t sink = 0;
@@ -230,7 +234,8 @@ static void s_bench_book (void *arg, size_t iterations)
 //  --------------------------------------------------------------------------
 //  Timed: the snapshot reload alone, once per diff-count operations.
 
-static void s_bench_book_reload (void *arg, size_t iterations)
+static void
+s_bench_book_reload (void *arg, size_t iterations)
 {
     s_input_t *input = arg;
     uint64_t sink = 0;
@@ -247,7 +252,8 @@ static void s_bench_book_reload (void *arg, size_t iterations)
 //  --------------------------------------------------------------------------
 //  Timed baseline: the same with the naive book.
 
-static void s_bench_naive (void *arg, size_t iterations)
+static void
+s_bench_naive (void *arg, size_t iterations)
 {
     s_input_t *input = arg;
     uint64_t sink = 0;
@@ -271,7 +277,8 @@ static void s_bench_naive (void *arg, size_t iterations)
 //  --------------------------------------------------------------------------
 //  Timed baseline: the naive snapshot reload alone.
 
-static void s_bench_naive_reload (void *arg, size_t iterations)
+static void
+s_bench_naive_reload (void *arg, size_t iterations)
 {
     s_input_t *input = arg;
     uint64_t sink = 0;
@@ -285,7 +292,8 @@ static void s_bench_naive_reload (void *arg, size_t iterations)
     vb_bench_sink (sink);
 }
 
-int main (void)
+int
+main (void)
 {
     size_t size;
     char *buffer = vb_bench_slurp (S_CAPTURE, &size);

@@ -36,7 +36,8 @@ typedef struct {
 //  --------------------------------------------------------------------------
 //  True when text is a plain decimal with a point: digits '.' digits.
 
-static bool s_is_decimal (const char *text, size_t length)
+static bool
+s_is_decimal (const char *text, size_t length)
 {
     bool point = false;
     for (size_t index = 0; index < length; index++) {
@@ -51,7 +52,8 @@ static bool s_is_decimal (const char *text, size_t length)
 //  --------------------------------------------------------------------------
 //  Collect every quoted decimal string of the capture.
 
-static int s_corpus_load (s_corpus_t *corpus, char *buffer, size_t size)
+static int
+s_corpus_load (s_corpus_t *corpus, char *buffer, size_t size)
 {
     size_t capacity = 1024;
     corpus->entries = malloc (capacity * sizeof (s_entry_t));
@@ -83,7 +85,8 @@ static int s_corpus_load (s_corpus_t *corpus, char *buffer, size_t size)
 //  --------------------------------------------------------------------------
 //  Timed: vb_decimal_parse over the corpus.
 
-static void s_bench_parse (void *arg, size_t iterations)
+static void
+s_bench_parse (void *arg, size_t iterations)
 {
     s_corpus_t *corpus = arg;
     uint64_t sum = 0;
@@ -101,7 +104,8 @@ static void s_bench_parse (void *arg, size_t iterations)
 //  --------------------------------------------------------------------------
 //  Baseline: strtod over the same bytes (it stops at the closing quote).
 
-static void s_bench_strtod (void *arg, size_t iterations)
+static void
+s_bench_strtod (void *arg, size_t iterations)
 {
     s_corpus_t *corpus = arg;
     double sum = 0;
@@ -117,7 +121,8 @@ static void s_bench_strtod (void *arg, size_t iterations)
 //  removed, m x 10^-k = m / (2^k 5^k) is dyadic only if 5^k divides m, and
 //  then the quotient must fit 53 bits.
 
-static bool s_double_exact (vb_decimal_t value)
+static bool
+s_double_exact (vb_decimal_t value)
 {
     int64_t mantissa = value.mantissa;
     int32_t exponent = value.exponent;
@@ -135,7 +140,8 @@ static bool s_double_exact (vb_decimal_t value)
     return (uint64_t)mantissa % five == 0 && (uint64_t)mantissa / five < (1ULL << 53);
 }
 
-int main (void)
+int
+main (void)
 {
     size_t size;
     char *buffer = vb_bench_slurp (S_CAPTURE, &size);

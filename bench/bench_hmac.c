@@ -38,7 +38,8 @@ typedef struct {
 //  --------------------------------------------------------------------------
 //  Keyed signer, hex output.
 
-static void s_keyed (void *arg, size_t iterations)
+static void
+s_keyed (void *arg, size_t iterations)
 {
     s_case_t *bench_case = (s_case_t *)arg;
     char text[VB_HMAC_TEXT_MAX];
@@ -54,7 +55,8 @@ static void s_keyed (void *arg, size_t iterations)
 //  --------------------------------------------------------------------------
 //  OpenSSL one-shot HMAC(), the same hex output.
 
-static void s_one_shot (void *arg, size_t iterations)
+static void
+s_one_shot (void *arg, size_t iterations)
 {
     s_case_t *bench_case = (s_case_t *)arg;
     unsigned char raw[EVP_MAX_MD_SIZE];
@@ -73,7 +75,8 @@ static void s_one_shot (void *arg, size_t iterations)
 //  --------------------------------------------------------------------------
 //  Check both methods give the same signature before timing them.
 
-static int s_check (s_case_t *bench_case)
+static int
+s_check (s_case_t *bench_case)
 {
     unsigned char raw[EVP_MAX_MD_SIZE];
     unsigned int raw_size = 0;
@@ -86,7 +89,8 @@ static int s_check (s_case_t *bench_case)
     return strcmp (expected, actual) == 0 ? 0 : -1;
 }
 
-int main (void)
+int
+main (void)
 {
     static_assert (S_MESSAGE_SIZE == S_EXPECTED_SIZE, "the message must be 155 bytes");
     vb_bench_calibrate ();

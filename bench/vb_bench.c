@@ -27,7 +27,8 @@ static volatile uint64_t s_sink;
 //  --------------------------------------------------------------------------
 //  Monotonic time in ns.
 
-static uint64_t s_now_ns (void)
+static uint64_t
+s_now_ns (void)
 {
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
@@ -37,7 +38,8 @@ static uint64_t s_now_ns (void)
 //  --------------------------------------------------------------------------
 //  Keep a value alive.
 
-void vb_bench_sink (uint64_t value)
+void
+vb_bench_sink (uint64_t value)
 {
     s_sink += value;
 }
@@ -45,14 +47,16 @@ void vb_bench_sink (uint64_t value)
 //  --------------------------------------------------------------------------
 //  The three calibration workloads.
 
-static void s_null_syscall (void *arg, size_t iterations)
+static void
+s_null_syscall (void *arg, size_t iterations)
 {
     (void)arg;
     for (size_t index = 0; index < iterations; index++)
         vb_bench_sink ((uint64_t)syscall (SYS_getppid));
 }
 
-static void s_clock_read (void *arg, size_t iterations)
+static void
+s_clock_read (void *arg, size_t iterations)
 {
     (void)arg;
     for (size_t index = 0; index < iterations; index++)
@@ -60,7 +64,8 @@ static void s_clock_read (void *arg, size_t iterations)
 }
 
 //  A dependent chain of xorshift steps: pure ALU work, no memory traffic.
-static void s_compute (void *arg, size_t iterations)
+static void
+s_compute (void *arg, size_t iterations)
 {
     (void)arg;
     uint64_t state = 0x9E3779B97F4A7C15u;
@@ -75,7 +80,8 @@ static void s_compute (void *arg, size_t iterations)
 //  --------------------------------------------------------------------------
 //  Time one run, in ns per operation.
 
-static double s_time_run (vb_bench_fn *fn, void *arg, size_t iterations)
+static double
+s_time_run (vb_bench_fn *fn, void *arg, size_t iterations)
 {
     uint64_t start = s_now_ns ();
     fn (arg, iterations);
@@ -83,7 +89,8 @@ static double s_time_run (vb_bench_fn *fn, void *arg, size_t iterations)
     return (double)(end - start) / (double)iterations;
 }
 
-static int s_compare_double (const void *a, const void *b)
+static int
+s_compare_double (const void *a, const void *b)
 {
     double left = *(const double *)a;
     double right = *(const double *)b;
@@ -93,7 +100,8 @@ static int s_compare_double (const void *a, const void *b)
 //  --------------------------------------------------------------------------
 //  Run, time, sort, report.
 
-static vb_bench_result_t s_measure (vb_bench_fn *fn, void *arg, size_t iterations, int repeats)
+static vb_bench_result_t
+s_measure (vb_bench_fn *fn, void *arg, size_t iterations, int repeats)
 {
     vb_bench_result_t result = {0, 0, 0};
     double figures[S_MAX_REPEATS];
@@ -114,8 +122,8 @@ static vb_bench_result_t s_measure (vb_bench_fn *fn, void *arg, size_t iteration
     return result;
 }
 
-vb_bench_result_t vb_bench_run (const char *name, vb_bench_fn *fn, void *arg, size_t iterations,
-                                int repeats)
+vb_bench_result_t
+vb_bench_run (const char *name, vb_bench_fn *fn, void *arg, size_t iterations, int repeats)
 {
     vb_bench_result_t result = s_measure (fn, arg, iterations, repeats);
     double per_second = result.median_ns > 0 ? S_NS_PER_S / result.median_ns : 0;
@@ -128,7 +136,8 @@ vb_bench_result_t vb_bench_run (const char *name, vb_bench_fn *fn, void *arg, si
 //  --------------------------------------------------------------------------
 //  The calibration line.
 
-void vb_bench_calibrate (void)
+void
+vb_bench_calibrate (void)
 {
     vb_bench_result_t syscall_ns = s_measure (s_null_syscall, NULL, S_CALIBRATE_SYSCALLS, 0);
     vb_bench_result_t clock_ns = s_measure (s_clock_read, NULL, S_CALIBRATE_CLOCKS, 0);
@@ -141,7 +150,8 @@ void vb_bench_calibrate (void)
 //  --------------------------------------------------------------------------
 //  Ratio against a same-run baseline.
 
-void vb_bench_ratio (const char *name, vb_bench_result_t result, vb_bench_result_t baseline)
+void
+vb_bench_ratio (const char *name, vb_bench_result_t result, vb_bench_result_t baseline)
 {
     if (baseline.median_ns > 0)
         printf ("%-32s %6.2fx baseline\n", name, result.median_ns / baseline.median_ns);
@@ -153,7 +163,8 @@ void vb_bench_ratio (const char *name, vb_bench_result_t result, vb_bench_result
 //  --------------------------------------------------------------------------
 //  Read a whole file.
 
-char *vb_bench_slurp (const char *path, size_t *size)
+char *
+vb_bench_slurp (const char *path, size_t *size)
 {
     FILE *file = fopen (path, "rb");
     if (!file)

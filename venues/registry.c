@@ -21,7 +21,8 @@ static const vb_sim_venue_ops_t *const s_sim_venues[] = {
 //  --------------------------------------------------------------------------
 //  Look a simulator personality up by venue name; NULL when unknown.
 
-const vb_sim_venue_ops_t *vb_sim_venue_find (const char *name)
+const vb_sim_venue_ops_t *
+vb_sim_venue_find (const char *name)
 {
     if (!name)
         return NULL;

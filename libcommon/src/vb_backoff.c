@@ -25,7 +25,8 @@ struct _vb_backoff_t {
 //  --------------------------------------------------------------------------
 //  Next 64 random bits.
 
-static uint64_t s_next_u64 (vb_backoff_t *self)
+static uint64_t
+s_next_u64 (vb_backoff_t *self)
 {
     uint64_t value = (self->state += S_SPLITMIX_GAMMA);
     value = (value ^ (value >> S_SPLITMIX_SHIFT1)) * S_SPLITMIX_MIX1;
@@ -36,7 +37,8 @@ static uint64_t s_next_u64 (vb_backoff_t *self)
 //  --------------------------------------------------------------------------
 //  Create a policy.
 
-vb_backoff_t *vb_backoff_new (uint32_t base_ms, uint32_t cap_ms, uint64_t seed)
+vb_backoff_t *
+vb_backoff_new (uint32_t base_ms, uint32_t cap_ms, uint64_t seed)
 {
     if (base_ms == 0 || cap_ms < base_ms)
         return NULL;
@@ -50,7 +52,8 @@ vb_backoff_t *vb_backoff_new (uint32_t base_ms, uint32_t cap_ms, uint64_t seed)
 //  --------------------------------------------------------------------------
 //  Destroy a policy.
 
-void vb_backoff_destroy (vb_backoff_t **self_p)
+void
+vb_backoff_destroy (vb_backoff_t **self_p)
 {
     assert (self_p);
     if (*self_p) {
@@ -63,7 +66,8 @@ void vb_backoff_destroy (vb_backoff_t **self_p)
 //  min (cap, base * 2^attempt) without overflow: the shift is done in 64 bits
 //  and only while the result cannot pass the cap.
 
-uint32_t vb_backoff_ceiling_ms (vb_backoff_t *self)
+uint32_t
+vb_backoff_ceiling_ms (vb_backoff_t *self)
 {
     assert (self);
     if (self->attempt >= S_MAX_DOUBLINGS)
@@ -77,7 +81,8 @@ uint32_t vb_backoff_ceiling_ms (vb_backoff_t *self)
 //  the generator below 2^64 mod range are redrawn so that every result is
 //  equally likely.
 
-uint32_t vb_backoff_next_ms (vb_backoff_t *self)
+uint32_t
+vb_backoff_next_ms (vb_backoff_t *self)
 {
     assert (self);
     uint64_t range = (uint64_t)vb_backoff_ceiling_ms (self) + 1;
@@ -94,7 +99,8 @@ uint32_t vb_backoff_next_ms (vb_backoff_t *self)
 //  --------------------------------------------------------------------------
 //  Attempts so far.
 
-uint32_t vb_backoff_attempt (vb_backoff_t *self)
+uint32_t
+vb_backoff_attempt (vb_backoff_t *self)
 {
     assert (self);
     return self->attempt;
@@ -103,7 +109,8 @@ uint32_t vb_backoff_attempt (vb_backoff_t *self)
 //  --------------------------------------------------------------------------
 //  Back to attempt 0.
 
-void vb_backoff_reset (vb_backoff_t *self)
+void
+vb_backoff_reset (vb_backoff_t *self)
 {
     assert (self);
     self->attempt = 0;

@@ -54,7 +54,8 @@ struct _vb_book_t {
 //  Compare two prices exactly. Prices of one book nearly always share their
 //  exponent, so that case skips the general comparison.
 
-static inline int s_price_cmp (vb_decimal_t a, vb_decimal_t b)
+static inline int
+s_price_cmp (vb_decimal_t a, vb_decimal_t b)
 {
     if (a.exponent == b.exponent)
         return (a.mantissa > b.mantissa) - (a.mantissa < b.mantissa);
@@ -65,7 +66,8 @@ static inline int s_price_cmp (vb_decimal_t a, vb_decimal_t b)
 //  Find price in a side by binary search over the run. Returns the run index
 //  where the price is or would be inserted; *found tells which.
 
-static size_t s_side_search (s_side_t *side, vb_decimal_t price, bool *found)
+static size_t
+s_side_search (s_side_t *side, vb_decimal_t price, bool *found)
 {
     *found = false;
     if (side->count == 0)
@@ -102,7 +104,8 @@ static size_t s_side_search (s_side_t *side, vb_decimal_t price, bool *found)
 //  buffer, doubling the buffer first when it is mostly full. Returns 0 or
 //  VB_ENOMEM.
 
-static int s_side_make_room (s_side_t *side)
+static int
+s_side_make_room (s_side_t *side)
 {
     size_t capacity = side->capacity;
     if (capacity < S_CAPACITY_MIN || (side->count + 1) * S_GROW_DEN > capacity * S_GROW_NUM)
@@ -127,7 +130,8 @@ static int s_side_make_room (s_side_t *side)
 //  Insert a level at run index `index`, moving the shorter part of the run
 //  into the slack on its end. Returns 0 or VB_ENOMEM.
 
-static int s_side_insert (s_side_t *side, size_t index, vb_decimal_t price, vb_decimal_t qty)
+static int
+s_side_insert (s_side_t *side, size_t index, vb_decimal_t price, vb_decimal_t qty)
 {
     bool room_front = side->head > 0;
     bool room_back = side->head + side->count < side->capacity;
@@ -153,7 +157,8 @@ static int s_side_insert (s_side_t *side, size_t index, vb_decimal_t price, vb_d
 //  --------------------------------------------------------------------------
 //  Remove the level at run index `index`, moving the shorter part.
 
-static void s_side_remove (s_side_t *side, size_t index)
+static void
+s_side_remove (s_side_t *side, size_t index)
 {
     s_level_t *run = side->levels + side->head;
     if (index < side->count - 1 - index) {
@@ -167,7 +172,8 @@ static void s_side_remove (s_side_t *side, size_t index)
 //  --------------------------------------------------------------------------
 //  Keep only the best `depth` levels: drop from the worst end.
 
-static void s_side_truncate (s_side_t *side, size_t depth)
+static void
+s_side_truncate (s_side_t *side, size_t depth)
 {
     if (side->count > depth) {
         side->head += side->count - depth;
@@ -178,7 +184,8 @@ static void s_side_truncate (s_side_t *side, size_t depth)
 //  --------------------------------------------------------------------------
 //  The side for a vb_book_side_t, or NULL when it is not a valid side.
 
-static s_side_t *s_side (vb_book_t *self, vb_book_side_t side)
+static s_side_t *
+s_side (vb_book_t *self, vb_book_side_t side)
 {
     if (side == VB_BOOK_BID)
         return &self->bids;
@@ -190,7 +197,8 @@ static s_side_t *s_side (vb_book_t *self, vb_book_side_t side)
 //  --------------------------------------------------------------------------
 //  The level `index` places from the best. The caller checks the index.
 
-static inline const s_level_t *s_side_level (const s_side_t *side, size_t index)
+static inline const s_level_t *
+s_side_level (const s_side_t *side, size_t index)
 {
     assert (index < side->count);
     return side->levels + side->head + side->count - 1 - index;
@@ -199,7 +207,8 @@ static inline const s_level_t *s_side_level (const s_side_t *side, size_t index)
 //  --------------------------------------------------------------------------
 //  Create an empty book.
 
-vb_book_t *vb_book_new (size_t depth_cap)
+vb_book_t *
+vb_book_new (size_t depth_cap)
 {
     if (depth_cap == 0 || depth_cap > VB_BOOK_DEPTH_MAX)
         return NULL;
@@ -215,7 +224,8 @@ vb_book_t *vb_book_new (size_t depth_cap)
 //  --------------------------------------------------------------------------
 //  Destroy the book.
 
-void vb_book_destroy (vb_book_t **self_p)
+void
+vb_book_destroy (vb_book_t **self_p)
 {
     assert (self_p);
     vb_book_t *self = *self_p;
@@ -230,7 +240,8 @@ void vb_book_destroy (vb_book_t **self_p)
 //  --------------------------------------------------------------------------
 //  Remove every level, keeping the buffers.
 
-void vb_book_clear (vb_book_t *self)
+void
+vb_book_clear (vb_book_t *self)
 {
     assert (self);
     self->bids.count = 0;
@@ -242,7 +253,8 @@ void vb_book_clear (vb_book_t *self)
 //  --------------------------------------------------------------------------
 //  True when a decimal can be formatted (the checksums need its text).
 
-static inline bool s_printable (vb_decimal_t value)
+static inline bool
+s_printable (vb_decimal_t value)
 {
     return value.exponent >= VB_DECIMAL_EXPONENT_MIN && value.exponent <= VB_DECIMAL_EXPONENT_MAX;
 }
@@ -250,7 +262,8 @@ static inline bool s_printable (vb_decimal_t value)
 //  --------------------------------------------------------------------------
 //  Apply one absolute level, then the depth cap.
 
-int vb_book_set (vb_book_t *self, vb_book_side_t side_id, vb_decimal_t price, vb_decimal_t qty)
+int
+vb_book_set (vb_book_t *self, vb_book_side_t side_id, vb_decimal_t price, vb_decimal_t qty)
 {
     assert (self);
     s_side_t *side = s_side (self, side_id);
@@ -281,8 +294,9 @@ int vb_book_set (vb_book_t *self, vb_book_side_t side_id, vb_decimal_t price, vb
 //  --------------------------------------------------------------------------
 //  Replace one side with the given levels.
 
-int vb_book_snapshot (vb_book_t *self, vb_book_side_t side_id, const vb_decimal_t *prices,
-                      const vb_decimal_t *qtys, size_t count)
+int
+vb_book_snapshot (vb_book_t *self, vb_book_side_t side_id, const vb_decimal_t *prices,
+                  const vb_decimal_t *qtys, size_t count)
 {
     assert (self);
     s_side_t *side = s_side (self, side_id);
@@ -304,7 +318,8 @@ int vb_book_snapshot (vb_book_t *self, vb_book_side_t side_id, const vb_decimal_
 //  --------------------------------------------------------------------------
 //  Keep the best `depth` levels per side.
 
-void vb_book_truncate (vb_book_t *self, size_t depth)
+void
+vb_book_truncate (vb_book_t *self, size_t depth)
 {
     assert (self);
     s_side_truncate (&self->bids, depth);
@@ -314,7 +329,8 @@ void vb_book_truncate (vb_book_t *self, size_t depth)
 //  --------------------------------------------------------------------------
 //  Number of levels on a side.
 
-size_t vb_book_count (vb_book_t *self, vb_book_side_t side_id)
+size_t
+vb_book_count (vb_book_t *self, vb_book_side_t side_id)
 {
     assert (self);
     s_side_t *side = s_side (self, side_id);
@@ -324,7 +340,8 @@ size_t vb_book_count (vb_book_t *self, vb_book_side_t side_id)
 //  --------------------------------------------------------------------------
 //  The depth cap.
 
-size_t vb_book_depth_cap (vb_book_t *self)
+size_t
+vb_book_depth_cap (vb_book_t *self)
 {
     assert (self);
     return self->depth_cap;
@@ -333,8 +350,9 @@ size_t vb_book_depth_cap (vb_book_t *self)
 //  --------------------------------------------------------------------------
 //  Read one level counted from the best.
 
-int vb_book_level (vb_book_t *self, vb_book_side_t side_id, size_t index, vb_decimal_t *price,
-                   vb_decimal_t *qty)
+int
+vb_book_level (vb_book_t *self, vb_book_side_t side_id, size_t index, vb_decimal_t *price,
+               vb_decimal_t *qty)
 {
     assert (self);
     s_side_t *side = s_side (self, side_id);
@@ -353,7 +371,8 @@ int vb_book_level (vb_book_t *self, vb_book_side_t side_id, size_t index, vb_dec
 //  --------------------------------------------------------------------------
 //  Read the best level of a side.
 
-int vb_book_best (vb_book_t *self, vb_book_side_t side, vb_decimal_t *price, vb_decimal_t *qty)
+int
+vb_book_best (vb_book_t *self, vb_book_side_t side, vb_decimal_t *price, vb_decimal_t *qty)
 {
     return vb_book_level (self, side, 0, price, qty);
 }
@@ -361,7 +380,8 @@ int vb_book_best (vb_book_t *self, vb_book_side_t side, vb_decimal_t *price, vb_
 //  --------------------------------------------------------------------------
 //  Look up the qty at an exact price.
 
-int vb_book_qty (vb_book_t *self, vb_book_side_t side_id, vb_decimal_t price, vb_decimal_t *qty)
+int
+vb_book_qty (vb_book_t *self, vb_book_side_t side_id, vb_decimal_t price, vb_decimal_t *qty)
 {
     assert (self);
     s_side_t *side = s_side (self, side_id);
@@ -379,7 +399,8 @@ int vb_book_qty (vb_book_t *self, vb_book_side_t side_id, vb_decimal_t price, vb
 //  --------------------------------------------------------------------------
 //  True when the best bid is at or above the best ask.
 
-bool vb_book_crossed (vb_book_t *self)
+bool
+vb_book_crossed (vb_book_t *self)
 {
     assert (self);
     if (self->bids.count == 0 || self->asks.count == 0)
@@ -392,7 +413,8 @@ bool vb_book_crossed (vb_book_t *self)
 //  Append the Kraken form of value to text: its decimal text without the '.'
 //  and without leading zeros. Returns the new length.
 
-static size_t s_kraken_digits (vb_decimal_t value, char *text, size_t length)
+static size_t
+s_kraken_digits (vb_decimal_t value, char *text, size_t length)
 {
     char decimal[VB_DECIMAL_TEXT_MAX];
     int size = vb_decimal_format (value, decimal, sizeof decimal);
@@ -413,8 +435,9 @@ static size_t s_kraken_digits (vb_decimal_t value, char *text, size_t length)
 //  when asked (rescale false keeps the original scale). Returns 0 or the
 //  vb_decimal_rescale error.
 
-static int s_kraken_side (const s_side_t *side, bool rescale, int32_t price_exponent,
-                          int32_t qty_exponent, uLong *crc)
+static int
+s_kraken_side (const s_side_t *side, bool rescale, int32_t price_exponent, int32_t qty_exponent,
+               uLong *crc)
 {
     char text[S_LEVEL_TEXT_MAX];
     size_t depth =
@@ -441,7 +464,8 @@ static int s_kraken_side (const s_side_t *side, bool rescale, int32_t price_expo
 //  --------------------------------------------------------------------------
 //  Kraken checksum over the original text.
 
-uint32_t vb_book_checksum_kraken (vb_book_t *self)
+uint32_t
+vb_book_checksum_kraken (vb_book_t *self)
 {
     assert (self);
     uLong crc = crc32 (0L, Z_NULL, 0);
@@ -455,8 +479,9 @@ uint32_t vb_book_checksum_kraken (vb_book_t *self)
 //  --------------------------------------------------------------------------
 //  Kraken checksum at the instrument's precision.
 
-int vb_book_checksum_kraken_scaled (vb_book_t *self, int32_t price_exponent, int32_t qty_exponent,
-                                    uint32_t *checksum)
+int
+vb_book_checksum_kraken_scaled (vb_book_t *self, int32_t price_exponent, int32_t qty_exponent,
+                                uint32_t *checksum)
 {
     assert (self);
     assert (checksum);
@@ -473,7 +498,8 @@ int vb_book_checksum_kraken_scaled (vb_book_t *self, int32_t price_exponent, int
 //  Append "px:sz" of one level to text, with a ':' first unless it is the
 //  first level of the string. Returns the new length.
 
-static size_t s_okx_level (const s_level_t *level, bool first, char *text, size_t length)
+static size_t
+s_okx_level (const s_level_t *level, bool first, char *text, size_t length)
 {
     if (!first)
         text[length++] = ':';
@@ -489,7 +515,8 @@ static size_t s_okx_level (const s_level_t *level, bool first, char *text, size_
 //  --------------------------------------------------------------------------
 //  OKX checksum: bids and asks interleaved, then the longer side alone.
 
-int32_t vb_book_checksum_okx (vb_book_t *self)
+int32_t
+vb_book_checksum_okx (vb_book_t *self)
 {
     assert (self);
     uLong crc = crc32 (0L, Z_NULL, 0);

@@ -16,7 +16,8 @@ struct _vb_clock_t {
 //  Read one POSIX clock as ns. clock_gettime cannot fail for these two ids
 //  on Linux; if it ever did, 0 is returned rather than garbage.
 
-static int64_t s_read (clockid_t id)
+static int64_t
+s_read (clockid_t id)
 {
     struct timespec now;
     if (clock_gettime (id, &now) != 0)
@@ -27,7 +28,8 @@ static int64_t s_read (clockid_t id)
 //  --------------------------------------------------------------------------
 //  Create a clock backed by the operating system.
 
-vb_clock_t *vb_clock_new_system (void)
+vb_clock_t *
+vb_clock_new_system (void)
 {
     vb_clock_t *self = (vb_clock_t *)zmalloc (sizeof (vb_clock_t));
     self->manual = false;
@@ -37,7 +39,8 @@ vb_clock_t *vb_clock_new_system (void)
 //  --------------------------------------------------------------------------
 //  Create a manual clock for tests.
 
-vb_clock_t *vb_clock_new_manual (int64_t start_mono_ns, int64_t start_real_ns)
+vb_clock_t *
+vb_clock_new_manual (int64_t start_mono_ns, int64_t start_real_ns)
 {
     if (start_mono_ns < 0)
         return NULL;
@@ -51,7 +54,8 @@ vb_clock_t *vb_clock_new_manual (int64_t start_mono_ns, int64_t start_real_ns)
 //  --------------------------------------------------------------------------
 //  Destroy the clock.
 
-void vb_clock_destroy (vb_clock_t **self_p)
+void
+vb_clock_destroy (vb_clock_t **self_p)
 {
     assert (self_p);
     if (*self_p) {
@@ -63,7 +67,8 @@ void vb_clock_destroy (vb_clock_t **self_p)
 //  --------------------------------------------------------------------------
 //  True for a manual clock.
 
-bool vb_clock_is_manual (vb_clock_t *self)
+bool
+vb_clock_is_manual (vb_clock_t *self)
 {
     return self && self->manual;
 }
@@ -71,7 +76,8 @@ bool vb_clock_is_manual (vb_clock_t *self)
 //  --------------------------------------------------------------------------
 //  Monotonic ns; NULL means the system clock.
 
-int64_t vb_clock_mono_ns (vb_clock_t *self)
+int64_t
+vb_clock_mono_ns (vb_clock_t *self)
 {
     if (self && self->manual)
         return self->mono_ns;
@@ -81,7 +87,8 @@ int64_t vb_clock_mono_ns (vb_clock_t *self)
 //  --------------------------------------------------------------------------
 //  Realtime ns since the epoch; NULL means the system clock.
 
-int64_t vb_clock_real_ns (vb_clock_t *self)
+int64_t
+vb_clock_real_ns (vb_clock_t *self)
 {
     if (self && self->manual)
         return self->real_ns;
@@ -91,7 +98,8 @@ int64_t vb_clock_real_ns (vb_clock_t *self)
 //  --------------------------------------------------------------------------
 //  Move a manual clock forward on both timelines, all or nothing.
 
-int vb_clock_advance (vb_clock_t *self, int64_t ns)
+int
+vb_clock_advance (vb_clock_t *self, int64_t ns)
 {
     assert (self);
     if (!self->manual)
@@ -108,7 +116,8 @@ int vb_clock_advance (vb_clock_t *self, int64_t ns)
 //  --------------------------------------------------------------------------
 //  Set a manual clock; monotonic time may not go back.
 
-int vb_clock_set (vb_clock_t *self, int64_t mono_ns, int64_t real_ns)
+int
+vb_clock_set (vb_clock_t *self, int64_t mono_ns, int64_t real_ns)
 {
     assert (self);
     if (!self->manual)
@@ -123,12 +132,14 @@ int vb_clock_set (vb_clock_t *self, int64_t mono_ns, int64_t real_ns)
 //  --------------------------------------------------------------------------
 //  The system clocks without an object.
 
-int64_t vb_clock_now_mono_ns (void)
+int64_t
+vb_clock_now_mono_ns (void)
 {
     return s_read (CLOCK_MONOTONIC);
 }
 
-int64_t vb_clock_now_real_ns (void)
+int64_t
+vb_clock_now_real_ns (void)
 {
     return s_read (CLOCK_REALTIME);
 }

@@ -91,7 +91,8 @@ static const char *const s_false_words[] = {"false", "no", "off", "0", NULL};
 //  --------------------------------------------------------------------------
 //  Copy a string; abort on out-of-memory, as zmalloc does.
 
-static char *s_strdup (const char *text)
+static char *
+s_strdup (const char *text)
 {
     char *copy = strdup (text);
     if (!copy)
@@ -105,7 +106,8 @@ static char *s_strdup (const char *text)
 static int s_fail (vb_config_t *self, int rc, const char *format, ...)
     __attribute__ ((format (printf, 3, 4)));
 
-static int s_fail (vb_config_t *self, int rc, const char *format, ...)
+static int
+s_fail (vb_config_t *self, int rc, const char *format, ...)
 {
     va_list args;
     va_start (args, format);
@@ -117,7 +119,8 @@ static int s_fail (vb_config_t *self, int rc, const char *format, ...)
 //  --------------------------------------------------------------------------
 //  Wipe and free a string.
 
-static void s_wipe_free (char **text_p)
+static void
+s_wipe_free (char **text_p)
 {
     if (*text_p) {
         explicit_bzero (*text_p, strlen (*text_p));
@@ -129,7 +132,8 @@ static void s_wipe_free (char **text_p)
 //  --------------------------------------------------------------------------
 //  True if name is one path component: 1+ characters of [a-z0-9_-].
 
-static bool s_component_valid (const char *name, size_t length)
+static bool
+s_component_valid (const char *name, size_t length)
 {
     if (length == 0)
         return false;
@@ -144,7 +148,8 @@ static bool s_component_valid (const char *name, size_t length)
 //  --------------------------------------------------------------------------
 //  True if path is components joined by '/', no longer than the maximum.
 
-static bool s_path_valid (const char *path)
+static bool
+s_path_valid (const char *path)
 {
     if (!path || strlen (path) > VB_CONFIG_NAME_MAX)
         return false;
@@ -163,7 +168,8 @@ static bool s_path_valid (const char *path)
 //  --------------------------------------------------------------------------
 //  True if `prefix` is a whole-component prefix of `path`, or equal to it.
 
-static bool s_path_within (const char *path, const char *prefix)
+static bool
+s_path_within (const char *path, const char *prefix)
 {
     size_t length = strlen (prefix);
     return strncmp (path, prefix, length) == 0 && (path[length] == '\0' || path[length] == '/');
@@ -173,7 +179,8 @@ static bool s_path_within (const char *path, const char *prefix)
 //  Return a new string: text with each byte passed through a mapping of
 //  '/', '-' and '_', and optionally upper-cased.
 
-static char *s_mapped (const char *text, char slash, char dash, char underscore, bool upper)
+static char *
+s_mapped (const char *text, char slash, char dash, char underscore, bool upper)
 {
     char *copy = s_strdup (text);
     for (char *c = copy; *c; c++) {
@@ -192,7 +199,8 @@ static char *s_mapped (const char *text, char slash, char dash, char underscore,
 //  --------------------------------------------------------------------------
 //  Return a new "VB_<path>" environment name.
 
-static char *s_env_name (const char *path)
+static char *
+s_env_name (const char *path)
 {
     char *mapped = s_mapped (path, '_', '_', '_', true);
     char *name = (char *)zmalloc (strlen (S_ENV_PREFIX) + strlen (mapped) + 1);
@@ -205,7 +213,8 @@ static char *s_env_name (const char *path)
 //  --------------------------------------------------------------------------
 //  Parse an int64: optional sign, decimal digits, nothing else.
 
-static int s_parse_int64 (const char *text, int64_t *out)
+static int
+s_parse_int64 (const char *text, int64_t *out)
 {
     const char *cursor = text;
     bool negative = false;
@@ -233,7 +242,8 @@ static int s_parse_int64 (const char *text, int64_t *out)
 //  --------------------------------------------------------------------------
 //  Parse a duration: digits and an optional unit (ms, s, m, h; none = ms).
 
-static int s_parse_duration (const char *text, int64_t *out)
+static int
+s_parse_duration (const char *text, int64_t *out)
 {
     if (!isdigit ((unsigned char)*text))
         return VB_EINVAL;
@@ -262,7 +272,8 @@ static int s_parse_duration (const char *text, int64_t *out)
 //  --------------------------------------------------------------------------
 //  True if text has no control characters.
 
-static bool s_printable (const char *text)
+static bool
+s_printable (const char *text)
 {
     for (; *text; text++)
         if ((unsigned char)*text < 0x20 || *text == 0x7f)
@@ -273,7 +284,8 @@ static bool s_printable (const char *text)
 //  --------------------------------------------------------------------------
 //  True if text is a ZeroMQ endpoint we accept (see the header).
 
-static bool s_endpoint_valid (const char *text)
+static bool
+s_endpoint_valid (const char *text)
 {
     if (*text == '@' || *text == '>')
         text++;
@@ -320,7 +332,8 @@ static bool s_endpoint_valid (const char *text)
 //  --------------------------------------------------------------------------
 //  True if word is in a NULL-terminated list (case-insensitive or not).
 
-static bool s_word_in (const char *word, const char *const *list, bool any_case)
+static bool
+s_word_in (const char *word, const char *const *list, bool any_case)
 {
     for (; list && *list; list++)
         if (any_case ? strcasecmp (word, *list) == 0 : streq (word, *list))
@@ -332,8 +345,9 @@ static bool s_word_in (const char *word, const char *const *list, bool any_case)
 //  Parse text for a key. Returns 0 and the number (INT, DURATION_MS, BOOL),
 //  or an error code with a reason that never quotes the value.
 
-static int s_parse (const vb_config_key_t *key, const char *text, int64_t *number, char *reason,
-                    size_t reason_size)
+static int
+s_parse (const vb_config_key_t *key, const char *text, int64_t *number, char *reason,
+         size_t reason_size)
 {
     int rc = VB_OK;
     *number = 0;
@@ -391,8 +405,9 @@ static int s_parse (const vb_config_key_t *key, const char *text, int64_t *numbe
 //  Store a value after parsing it; on failure set the error naming the key,
 //  the value (unless secret) and its origin.
 
-static int s_value_set (vb_config_t *self, s_value_t *slot, const char *text,
-                        vb_config_source_t source, const char *origin)
+static int
+s_value_set (vb_config_t *self, s_value_t *slot, const char *text, vb_config_source_t source,
+             const char *origin)
 {
     char reason[S_REASON_MAX] = "";
     int64_t number;
@@ -416,7 +431,8 @@ static int s_value_set (vb_config_t *self, s_value_t *slot, const char *text,
 //  --------------------------------------------------------------------------
 //  Fill a value slot for a key: names, flags and the default.
 
-static void s_value_init (s_value_t *slot, const vb_config_key_t *key, const char *path, bool flags)
+static void
+s_value_init (s_value_t *slot, const vb_config_key_t *key, const char *path, bool flags)
 {
     slot->key = key;
     slot->path = s_strdup (path);
@@ -431,7 +447,8 @@ static void s_value_init (s_value_t *slot, const vb_config_key_t *key, const cha
 //  --------------------------------------------------------------------------
 //  Apply a key's default; false if the table's fallback is bad.
 
-static bool s_value_default (s_value_t *slot)
+static bool
+s_value_default (s_value_t *slot)
 {
     if (!slot->key->fallback)
         return true;
@@ -448,7 +465,8 @@ static bool s_value_default (s_value_t *slot)
 //  --------------------------------------------------------------------------
 //  Free a slot's strings.
 
-static void s_value_clear (s_value_t *slot)
+static void
+s_value_clear (s_value_t *slot)
 {
     s_wipe_free (&slot->value);
     free (slot->path);
@@ -461,7 +479,8 @@ static void s_value_clear (s_value_t *slot)
 //  --------------------------------------------------------------------------
 //  True if a table row is well formed (name checked by the caller).
 
-static bool s_key_valid (const vb_config_key_t *key)
+static bool
+s_key_valid (const vb_config_key_t *key)
 {
     if (key->type < VB_CONFIG_STRING || key->type > VB_CONFIG_ENUM || key->min > key->max)
         return false;
@@ -473,7 +492,8 @@ static bool s_key_valid (const vb_config_key_t *key)
 //  --------------------------------------------------------------------------
 //  Create the config and check the table.
 
-vb_config_t *vb_config_new (const vb_config_key_t *table, size_t count)
+vb_config_t *
+vb_config_new (const vb_config_key_t *table, size_t count)
 {
     if (!table && count)
         return NULL;
@@ -524,7 +544,8 @@ failed:
 //  --------------------------------------------------------------------------
 //  Free a section and its instances.
 
-static void s_section_clear (s_section_t *section)
+static void
+s_section_clear (s_section_t *section)
 {
     for (size_t i = 0; i < section->instance_count; i++) {
         s_instance_t *instance = &section->instances[i];
@@ -541,7 +562,8 @@ static void s_section_clear (s_section_t *section)
 //  --------------------------------------------------------------------------
 //  Destroy, wiping values.
 
-void vb_config_destroy (vb_config_t **self_p)
+void
+vb_config_destroy (vb_config_t **self_p)
 {
     assert (self_p);
     vb_config_t *self = *self_p;
@@ -561,8 +583,9 @@ void vb_config_destroy (vb_config_t **self_p)
 //  --------------------------------------------------------------------------
 //  Declare a section.
 
-int vb_config_add_section (vb_config_t *self, const char *path, const vb_config_key_t *table,
-                           size_t count)
+int
+vb_config_add_section (vb_config_t *self, const char *path, const vb_config_key_t *table,
+                       size_t count)
 {
     assert (self);
     if (self->loaded)
@@ -614,7 +637,8 @@ int vb_config_add_section (vb_config_t *self, const char *path, const vb_config_
 //  --------------------------------------------------------------------------
 //  Find a main key by path, or NULL.
 
-static s_value_t *s_find (vb_config_t *self, const char *path)
+static s_value_t *
+s_find (vb_config_t *self, const char *path)
 {
     for (size_t i = 0; i < self->count; i++)
         if (streq (self->values[i].path, path))
@@ -625,7 +649,8 @@ static s_value_t *s_find (vb_config_t *self, const char *path)
 //  --------------------------------------------------------------------------
 //  Find a section by path, or NULL.
 
-static s_section_t *s_section_find (vb_config_t *self, const char *path)
+static s_section_t *
+s_section_find (vb_config_t *self, const char *path)
 {
     for (size_t i = 0; i < self->section_count; i++)
         if (streq (self->sections[i].path, path))
@@ -636,7 +661,8 @@ static s_section_t *s_section_find (vb_config_t *self, const char *path)
 //  --------------------------------------------------------------------------
 //  True if path is the parent of some key or section (an inner node).
 
-static bool s_is_inner (vb_config_t *self, const char *path)
+static bool
+s_is_inner (vb_config_t *self, const char *path)
 {
     for (size_t i = 0; i < self->count; i++)
         if (s_path_within (self->values[i].path, path) && !streq (self->values[i].path, path))
@@ -650,7 +676,8 @@ static bool s_is_inner (vb_config_t *self, const char *path)
 //  --------------------------------------------------------------------------
 //  Check a ZPL node's name and that no earlier sibling has the same name.
 
-static int s_check_node (vb_config_t *self, zconfig_t *parent, zconfig_t *node, const char *path)
+static int
+s_check_node (vb_config_t *self, zconfig_t *parent, zconfig_t *node, const char *path)
 {
     const char *name = zconfig_name (node);
     if (!name || !*name || strchr (name, '/'))
@@ -666,7 +693,8 @@ static int s_check_node (vb_config_t *self, zconfig_t *parent, zconfig_t *node, 
 //  --------------------------------------------------------------------------
 //  True if a ZPL node carries a value.
 
-static bool s_node_has_value (zconfig_t *node)
+static bool
+s_node_has_value (zconfig_t *node)
 {
     const char *value = zconfig_value (node);
     return value && *value;
@@ -675,7 +703,8 @@ static bool s_node_has_value (zconfig_t *node)
 //  --------------------------------------------------------------------------
 //  Load the instances of one section from its ZPL node.
 
-static int s_load_section (vb_config_t *self, s_section_t *section, zconfig_t *node)
+static int
+s_load_section (vb_config_t *self, s_section_t *section, zconfig_t *node)
 {
     size_t count = 0;
     for (zconfig_t *child = zconfig_child (node); child; child = zconfig_next (child))
@@ -739,8 +768,8 @@ static int s_load_section (vb_config_t *self, s_section_t *section, zconfig_t *n
 //  Walk the children of a ZPL node: set keys, load sections, collect unknown
 //  paths into `unknown` (a growing comma list).
 
-static int s_walk (vb_config_t *self, zconfig_t *node, const char *parent, char *unknown,
-                   size_t unknown_size)
+static int
+s_walk (vb_config_t *self, zconfig_t *node, const char *parent, char *unknown, size_t unknown_size)
 {
     char origin[VB_CONFIG_NAME_MAX + S_REASON_MAX];
     snprintf (origin, sizeof (origin), "file %s", self->file);
@@ -779,7 +808,8 @@ static int s_walk (vb_config_t *self, zconfig_t *node, const char *parent, char 
 //  --------------------------------------------------------------------------
 //  Read the whole file into a new string; NULL and *rc on failure.
 
-static char *s_read_file (vb_config_t *self, int *rc)
+static char *
+s_read_file (vb_config_t *self, int *rc)
 {
     *rc = VB_OK;
     //  Check the type before opening: opening a FIFO would block.
@@ -833,7 +863,8 @@ static char *s_read_file (vb_config_t *self, int *rc)
 //  Read and check the file. We read it ourselves and parse the text, because
 //  czmq 4.2's zconfig_load leaks its zfile when the text is not valid ZPL.
 
-static int s_load_file (vb_config_t *self)
+static int
+s_load_file (vb_config_t *self)
 {
     int rc;
     char *text = s_read_file (self, &rc);
@@ -855,7 +886,8 @@ static int s_load_file (vb_config_t *self)
 //  --------------------------------------------------------------------------
 //  Look a variable up in envp, or in the process environment.
 
-static const char *s_env_get (char **envp, const char *name)
+static const char *
+s_env_get (char **envp, const char *name)
 {
     char **list = envp ? envp : environ;
     size_t length = strlen (name);
@@ -868,7 +900,8 @@ static const char *s_env_get (char **envp, const char *name)
 //  --------------------------------------------------------------------------
 //  Apply an environment override to one slot.
 
-static int s_env_apply (vb_config_t *self, s_value_t *slot, char **envp)
+static int
+s_env_apply (vb_config_t *self, s_value_t *slot, char **envp)
 {
     const char *text = s_env_get (envp, slot->env_name);
     if (!text)
@@ -881,7 +914,8 @@ static int s_env_apply (vb_config_t *self, s_value_t *slot, char **envp)
 //  --------------------------------------------------------------------------
 //  Find the main key whose long or short flag is name[0..length).
 
-static s_value_t *s_find_flag (vb_config_t *self, const char *name, size_t length)
+static s_value_t *
+s_find_flag (vb_config_t *self, const char *name, size_t length)
 {
     for (size_t i = 0; i < self->count; i++) {
         s_value_t *slot = &self->values[i];
@@ -896,8 +930,8 @@ static s_value_t *s_find_flag (vb_config_t *self, const char *name, size_t lengt
 //  --------------------------------------------------------------------------
 //  Parse argv into pending assignments; find --config and --help.
 
-static int s_parse_argv (vb_config_t *self, int argc, char **argv, s_pending_t *pending,
-                         size_t *pending_count)
+static int
+s_parse_argv (vb_config_t *self, int argc, char **argv, s_pending_t *pending, size_t *pending_count)
 {
     for (int i = 1; i < argc && argv[i]; i++) {
         const char *arg = argv[i];
@@ -945,7 +979,8 @@ static int s_parse_argv (vb_config_t *self, int argc, char **argv, s_pending_t *
 //  --------------------------------------------------------------------------
 //  Say why a required key is missing, with the ways to set it.
 
-static int s_missing (vb_config_t *self, const s_value_t *slot)
+static int
+s_missing (vb_config_t *self, const s_value_t *slot)
 {
     if (slot->short_flag || slot->long_flag)
         return s_fail (
@@ -958,7 +993,8 @@ static int s_missing (vb_config_t *self, const s_value_t *slot)
 //  --------------------------------------------------------------------------
 //  True if a required slot has no usable value.
 
-static bool s_unset (const s_value_t *slot)
+static bool
+s_unset (const s_value_t *slot)
 {
     return (slot->key->flags & VB_CONFIG_REQUIRED) && (!slot->value || !*slot->value);
 }
@@ -967,7 +1003,8 @@ static bool s_unset (const s_value_t *slot)
 //  Environment for section instances, then the duplicate-name check on their
 //  variables.
 
-static int s_load_section_env (vb_config_t *self, char **envp)
+static int
+s_load_section_env (vb_config_t *self, char **envp)
 {
     for (size_t s = 0; s < self->section_count; s++) {
         s_section_t *section = &self->sections[s];
@@ -999,7 +1036,8 @@ static int s_load_section_env (vb_config_t *self, char **envp)
 //  --------------------------------------------------------------------------
 //  Load everything, in precedence order.
 
-int vb_config_load (vb_config_t *self, int argc, char **argv, char **envp)
+int
+vb_config_load (vb_config_t *self, int argc, char **argv, char **envp)
 {
     assert (self);
     if (self->loaded)
@@ -1050,7 +1088,8 @@ done:
 //  --------------------------------------------------------------------------
 //  Last error.
 
-const char *vb_config_error (vb_config_t *self)
+const char *
+vb_config_error (vb_config_t *self)
 {
     assert (self);
     return self->error;
@@ -1059,7 +1098,8 @@ const char *vb_config_error (vb_config_t *self)
 //  --------------------------------------------------------------------------
 //  --help seen.
 
-bool vb_config_help_requested (vb_config_t *self)
+bool
+vb_config_help_requested (vb_config_t *self)
 {
     assert (self);
     return self->help;
@@ -1068,7 +1108,8 @@ bool vb_config_help_requested (vb_config_t *self)
 //  --------------------------------------------------------------------------
 //  File loaded.
 
-const char *vb_config_file (vb_config_t *self)
+const char *
+vb_config_file (vb_config_t *self)
 {
     assert (self);
     return self->file;
@@ -1077,7 +1118,8 @@ const char *vb_config_file (vb_config_t *self)
 //  --------------------------------------------------------------------------
 //  Find a key that must exist.
 
-static s_value_t *s_require (vb_config_t *self, const char *name)
+static s_value_t *
+s_require (vb_config_t *self, const char *name)
 {
     assert (self);
     assert (name);
@@ -1089,7 +1131,8 @@ static s_value_t *s_require (vb_config_t *self, const char *name)
 //  --------------------------------------------------------------------------
 //  Text value.
 
-const char *vb_config_str (vb_config_t *self, const char *name)
+const char *
+vb_config_str (vb_config_t *self, const char *name)
 {
     return s_require (self, name)->value;
 }
@@ -1097,7 +1140,8 @@ const char *vb_config_str (vb_config_t *self, const char *name)
 //  --------------------------------------------------------------------------
 //  Number value.
 
-int64_t vb_config_int (vb_config_t *self, const char *name)
+int64_t
+vb_config_int (vb_config_t *self, const char *name)
 {
     s_value_t *slot = s_require (self, name);
     assert (slot->key->type == VB_CONFIG_INT || slot->key->type == VB_CONFIG_DURATION_MS);
@@ -1107,7 +1151,8 @@ int64_t vb_config_int (vb_config_t *self, const char *name)
 //  --------------------------------------------------------------------------
 //  Bool value.
 
-bool vb_config_bool (vb_config_t *self, const char *name)
+bool
+vb_config_bool (vb_config_t *self, const char *name)
 {
     s_value_t *slot = s_require (self, name);
     assert (slot->key->type == VB_CONFIG_BOOL);
@@ -1117,7 +1162,8 @@ bool vb_config_bool (vb_config_t *self, const char *name)
 //  --------------------------------------------------------------------------
 //  Has a value.
 
-bool vb_config_has (vb_config_t *self, const char *name)
+bool
+vb_config_has (vb_config_t *self, const char *name)
 {
     return s_require (self, name)->value != NULL;
 }
@@ -1125,7 +1171,8 @@ bool vb_config_has (vb_config_t *self, const char *name)
 //  --------------------------------------------------------------------------
 //  Source of a value.
 
-vb_config_source_t vb_config_source (vb_config_t *self, const char *name)
+vb_config_source_t
+vb_config_source (vb_config_t *self, const char *name)
 {
     return s_require (self, name)->source;
 }
@@ -1133,7 +1180,8 @@ vb_config_source_t vb_config_source (vb_config_t *self, const char *name)
 //  --------------------------------------------------------------------------
 //  Source as a word.
 
-const char *vb_config_source_name (vb_config_source_t source)
+const char *
+vb_config_source_name (vb_config_source_t source)
 {
     switch (source) {
         case VB_CONFIG_DEFAULT:
@@ -1152,7 +1200,8 @@ const char *vb_config_source_name (vb_config_source_t source)
 //  --------------------------------------------------------------------------
 //  Instances in a section.
 
-size_t vb_config_section_count (vb_config_t *self, const char *path)
+size_t
+vb_config_section_count (vb_config_t *self, const char *path)
 {
     assert (self);
     s_section_t *section = path ? s_section_find (self, path) : NULL;
@@ -1162,7 +1211,8 @@ size_t vb_config_section_count (vb_config_t *self, const char *path)
 //  --------------------------------------------------------------------------
 //  Name of an instance.
 
-const char *vb_config_section_name (vb_config_t *self, const char *path, size_t index)
+const char *
+vb_config_section_name (vb_config_t *self, const char *path, size_t index)
 {
     assert (self);
     s_section_t *section = path ? s_section_find (self, path) : NULL;
@@ -1173,8 +1223,8 @@ const char *vb_config_section_name (vb_config_t *self, const char *path, size_t 
 //  Slot of a key of an instance; asserts path and key, NULL for an unknown
 //  instance.
 
-static s_value_t *s_section_slot (vb_config_t *self, const char *path, const char *name,
-                                  const char *key)
+static s_value_t *
+s_section_slot (vb_config_t *self, const char *path, const char *name, const char *key)
 {
     assert (self);
     assert (path && key);
@@ -1193,8 +1243,8 @@ static s_value_t *s_section_slot (vb_config_t *self, const char *path, const cha
 //  --------------------------------------------------------------------------
 //  Instance text value.
 
-const char *vb_config_section_str (vb_config_t *self, const char *path, const char *name,
-                                   const char *key)
+const char *
+vb_config_section_str (vb_config_t *self, const char *path, const char *name, const char *key)
 {
     s_value_t *slot = s_section_slot (self, path, name, key);
     return slot ? slot->value : NULL;
@@ -1203,8 +1253,8 @@ const char *vb_config_section_str (vb_config_t *self, const char *path, const ch
 //  --------------------------------------------------------------------------
 //  Instance number value.
 
-int64_t vb_config_section_int (vb_config_t *self, const char *path, const char *name,
-                               const char *key)
+int64_t
+vb_config_section_int (vb_config_t *self, const char *path, const char *name, const char *key)
 {
     s_value_t *slot = s_section_slot (self, path, name, key);
     if (slot)
@@ -1215,7 +1265,8 @@ int64_t vb_config_section_int (vb_config_t *self, const char *path, const char *
 //  --------------------------------------------------------------------------
 //  Instance bool value.
 
-bool vb_config_section_bool (vb_config_t *self, const char *path, const char *name, const char *key)
+bool
+vb_config_section_bool (vb_config_t *self, const char *path, const char *name, const char *key)
 {
     s_value_t *slot = s_section_slot (self, path, name, key);
     if (slot)
@@ -1226,7 +1277,8 @@ bool vb_config_section_bool (vb_config_t *self, const char *path, const char *na
 //  --------------------------------------------------------------------------
 //  Entries: main keys, then instance keys.
 
-size_t vb_config_entry_count (vb_config_t *self)
+size_t
+vb_config_entry_count (vb_config_t *self)
 {
     assert (self);
     size_t count = self->count;
@@ -1238,7 +1290,8 @@ size_t vb_config_entry_count (vb_config_t *self)
 //  --------------------------------------------------------------------------
 //  Slot behind an entry index, or NULL.
 
-static s_value_t *s_entry_slot (vb_config_t *self, size_t index)
+static s_value_t *
+s_entry_slot (vb_config_t *self, size_t index)
 {
     if (index < self->count)
         return &self->values[index];
@@ -1256,7 +1309,8 @@ static s_value_t *s_entry_slot (vb_config_t *self, size_t index)
 //  --------------------------------------------------------------------------
 //  One entry, masked.
 
-int vb_config_entry (vb_config_t *self, size_t index, vb_config_entry_t *entry)
+int
+vb_config_entry (vb_config_t *self, size_t index, vb_config_entry_t *entry)
 {
     assert (self);
     assert (entry);
@@ -1274,7 +1328,8 @@ int vb_config_entry (vb_config_t *self, size_t index, vb_config_entry_t *entry)
 //  Print a value, quoted and escaped when it holds spaces, quotes, '#',
 //  control characters, or is empty.
 
-static void s_print_value (FILE *file, const char *value)
+static void
+s_print_value (FILE *file, const char *value)
 {
     bool quote = *value == '\0' || !s_printable (value) || strpbrk (value, " \"#\\'");
     if (!quote) {
@@ -1297,7 +1352,8 @@ static void s_print_value (FILE *file, const char *value)
 //  --------------------------------------------------------------------------
 //  Print the effective config.
 
-void vb_config_print (vb_config_t *self, FILE *file)
+void
+vb_config_print (vb_config_t *self, FILE *file)
 {
     assert (self);
     assert (file);
@@ -1315,7 +1371,8 @@ void vb_config_print (vb_config_t *self, FILE *file)
 //  --------------------------------------------------------------------------
 //  Describe a key's type, default and flags for --help.
 
-static void s_help_key (FILE *file, const vb_config_key_t *key)
+static void
+s_help_key (FILE *file, const vb_config_key_t *key)
 {
     static const char *const type_names[] = {NULL,       "TEXT",     "INT", "BOOL",
                                              "DURATION", "ENDPOINT", NULL};
@@ -1342,7 +1399,8 @@ static void s_help_key (FILE *file, const vb_config_key_t *key)
 //  --------------------------------------------------------------------------
 //  Print --help text.
 
-void vb_config_help (vb_config_t *self, FILE *file)
+void
+vb_config_help (vb_config_t *self, FILE *file)
 {
     assert (self);
     assert (file);

@@ -50,7 +50,8 @@ static const uint64_t s_pow10[S_POW10_COUNT] = {1ULL,
 //  with at least one digit on each side of a '.', as in JSON (plus a leading
 //  '+'). Leading zeros are accepted and do not count as significant digits.
 
-int vb_decimal_parse (const char *text, size_t length, vb_decimal_t *out)
+int
+vb_decimal_parse (const char *text, size_t length, vb_decimal_t *out)
 {
     assert (out);
     if (!text || length == 0)
@@ -142,7 +143,8 @@ int vb_decimal_parse (const char *text, size_t length, vb_decimal_t *out)
 //  Format as plain text with -exponent fraction digits. The digits are built
 //  right to left in a scratch buffer, then copied once the length is known.
 
-int vb_decimal_format (vb_decimal_t value, char *buffer, size_t size)
+int
+vb_decimal_format (vb_decimal_t value, char *buffer, size_t size)
 {
     assert (buffer || size == 0);
     if (value.exponent < VB_DECIMAL_EXPONENT_MIN || value.exponent > VB_DECIMAL_EXPONENT_MAX)
@@ -198,7 +200,8 @@ int vb_decimal_format (vb_decimal_t value, char *buffer, size_t size)
 //  the magnitude would pass 10^38, which means it is beyond any int64 anyway
 //  and the caller can decide by sign alone.
 
-static bool s_scale_up (int64_t mantissa, int64_t shift, s_int128_t *out)
+static bool
+s_scale_up (int64_t mantissa, int64_t shift, s_int128_t *out)
 {
     if (mantissa == 0) {
         *out = 0;
@@ -214,7 +217,8 @@ static bool s_scale_up (int64_t mantissa, int64_t shift, s_int128_t *out)
 //  Compare exactly. Both values go to the smaller exponent in 128 bits; when
 //  the shift is too large for that, the shifted value dominates.
 
-int vb_decimal_cmp (vb_decimal_t a, vb_decimal_t b)
+int
+vb_decimal_cmp (vb_decimal_t a, vb_decimal_t b)
 {
     if (a.exponent == b.exponent)
         return (a.mantissa > b.mantissa) - (a.mantissa < b.mantissa);
@@ -236,7 +240,8 @@ int vb_decimal_cmp (vb_decimal_t a, vb_decimal_t b)
 //  --------------------------------------------------------------------------
 //  Express value at a smaller or larger exponent, exactly.
 
-int vb_decimal_rescale (vb_decimal_t value, int32_t exponent, vb_decimal_t *out)
+int
+vb_decimal_rescale (vb_decimal_t value, int32_t exponent, vb_decimal_t *out)
 {
     assert (out);
     if (exponent == value.exponent || value.mantissa == 0) {
@@ -268,7 +273,8 @@ int vb_decimal_rescale (vb_decimal_t value, int32_t exponent, vb_decimal_t *out)
 //  Bring both operands to the smaller exponent, then add with an overflow
 //  check. `negate` subtracts b instead.
 
-static int s_add (vb_decimal_t a, vb_decimal_t b, bool negate, vb_decimal_t *out)
+static int
+s_add (vb_decimal_t a, vb_decimal_t b, bool negate, vb_decimal_t *out)
 {
     assert (out);
     int32_t exponent = a.exponent < b.exponent ? a.exponent : b.exponent;
@@ -291,7 +297,8 @@ static int s_add (vb_decimal_t a, vb_decimal_t b, bool negate, vb_decimal_t *out
 //  --------------------------------------------------------------------------
 //  a + b at the common (smaller) exponent.
 
-int vb_decimal_add (vb_decimal_t a, vb_decimal_t b, vb_decimal_t *out)
+int
+vb_decimal_add (vb_decimal_t a, vb_decimal_t b, vb_decimal_t *out)
 {
     return s_add (a, b, false, out);
 }
@@ -299,7 +306,8 @@ int vb_decimal_add (vb_decimal_t a, vb_decimal_t b, vb_decimal_t *out)
 //  --------------------------------------------------------------------------
 //  a - b at the common (smaller) exponent.
 
-int vb_decimal_sub (vb_decimal_t a, vb_decimal_t b, vb_decimal_t *out)
+int
+vb_decimal_sub (vb_decimal_t a, vb_decimal_t b, vb_decimal_t *out)
 {
     return s_add (a, b, true, out);
 }
@@ -307,7 +315,8 @@ int vb_decimal_sub (vb_decimal_t a, vb_decimal_t b, vb_decimal_t *out)
 //  --------------------------------------------------------------------------
 //  True when the value is zero at any scale.
 
-bool vb_decimal_is_zero (vb_decimal_t value)
+bool
+vb_decimal_is_zero (vb_decimal_t value)
 {
     return value.mantissa == 0;
 }
@@ -315,7 +324,8 @@ bool vb_decimal_is_zero (vb_decimal_t value)
 //  --------------------------------------------------------------------------
 //  True when the value is below zero.
 
-bool vb_decimal_is_negative (vb_decimal_t value)
+bool
+vb_decimal_is_negative (vb_decimal_t value)
 {
     return value.mantissa < 0;
 }

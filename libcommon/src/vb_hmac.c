@@ -35,7 +35,8 @@ static const char s_base64_alphabet[] =
 //  --------------------------------------------------------------------------
 //  Value of a base64 character, or S_BASE64_INVALID.
 
-static uint8_t s_base64_value (unsigned char c)
+static uint8_t
+s_base64_value (unsigned char c)
 {
     if (c >= 'A' && c <= 'Z')
         return (uint8_t)(c - 'A');
@@ -54,7 +55,8 @@ static uint8_t s_base64_value (unsigned char c)
 //  Check a list of parts: every part with a size has data, and the total is
 //  below VB_HMAC_INPUT_MAX. Returns 0 or a VB_E* code.
 
-static int s_check_parts (const vb_bytes_t *parts, size_t count)
+static int
+s_check_parts (const vb_bytes_t *parts, size_t count)
 {
     if (count > 0 && !parts)
         return VB_EINVAL;
@@ -72,7 +74,8 @@ static int s_check_parts (const vb_bytes_t *parts, size_t count)
 //  --------------------------------------------------------------------------
 //  Create a keyed signer.
 
-vb_hmac_t *vb_hmac_new (vb_hmac_digest_t digest, const void *key, size_t key_size)
+vb_hmac_t *
+vb_hmac_new (vb_hmac_digest_t digest, const void *key, size_t key_size)
 {
     const char *digest_name = NULL;
     size_t size = 0;
@@ -113,7 +116,8 @@ vb_hmac_t *vb_hmac_new (vb_hmac_digest_t digest, const void *key, size_t key_siz
 //  --------------------------------------------------------------------------
 //  Destroy the signer. EVP_MAC_CTX_free clears the key OpenSSL holds.
 
-void vb_hmac_destroy (vb_hmac_t **self_p)
+void
+vb_hmac_destroy (vb_hmac_t **self_p)
 {
     assert (self_p);
     if (*self_p) {
@@ -129,7 +133,8 @@ void vb_hmac_destroy (vb_hmac_t **self_p)
 //  --------------------------------------------------------------------------
 //  Raw MAC length.
 
-size_t vb_hmac_size (vb_hmac_t *self)
+size_t
+vb_hmac_size (vb_hmac_t *self)
 {
     assert (self);
     return self->size;
@@ -138,8 +143,9 @@ size_t vb_hmac_size (vb_hmac_t *self)
 //  --------------------------------------------------------------------------
 //  MAC over several parts, as raw bytes.
 
-int vb_hmac_sign_parts_raw (vb_hmac_t *self, const vb_bytes_t *parts, size_t count, uint8_t *out,
-                            size_t out_size)
+int
+vb_hmac_sign_parts_raw (vb_hmac_t *self, const vb_bytes_t *parts, size_t count, uint8_t *out,
+                        size_t out_size)
 {
     assert (self);
     int rc = s_check_parts (parts, count);
@@ -163,8 +169,9 @@ int vb_hmac_sign_parts_raw (vb_hmac_t *self, const vb_bytes_t *parts, size_t cou
 //  --------------------------------------------------------------------------
 //  MAC over one message, as raw bytes.
 
-int vb_hmac_sign_raw (vb_hmac_t *self, const void *message, size_t message_size, uint8_t *out,
-                      size_t out_size)
+int
+vb_hmac_sign_raw (vb_hmac_t *self, const void *message, size_t message_size, uint8_t *out,
+                  size_t out_size)
 {
     vb_bytes_t part = {message, message_size};
     return vb_hmac_sign_parts_raw (self, &part, 1, out, out_size);
@@ -173,8 +180,9 @@ int vb_hmac_sign_raw (vb_hmac_t *self, const void *message, size_t message_size,
 //  --------------------------------------------------------------------------
 //  MAC as lowercase hex.
 
-int vb_hmac_sign_hex (vb_hmac_t *self, const void *message, size_t message_size, char *out,
-                      size_t out_size)
+int
+vb_hmac_sign_hex (vb_hmac_t *self, const void *message, size_t message_size, char *out,
+                  size_t out_size)
 {
     assert (self);
     if (out && out_size > 0)
@@ -192,8 +200,9 @@ int vb_hmac_sign_hex (vb_hmac_t *self, const void *message, size_t message_size,
 //  --------------------------------------------------------------------------
 //  MAC as base64.
 
-int vb_hmac_sign_base64 (vb_hmac_t *self, const void *message, size_t message_size, char *out,
-                         size_t out_size)
+int
+vb_hmac_sign_base64 (vb_hmac_t *self, const void *message, size_t message_size, char *out,
+                     size_t out_size)
 {
     assert (self);
     if (out && out_size > 0)
@@ -211,7 +220,8 @@ int vb_hmac_sign_base64 (vb_hmac_t *self, const void *message, size_t message_si
 //  --------------------------------------------------------------------------
 //  SHA-256 over several parts.
 
-int vb_sha256_parts (const vb_bytes_t *parts, size_t count, uint8_t out[VB_SHA256_SIZE])
+int
+vb_sha256_parts (const vb_bytes_t *parts, size_t count, uint8_t out[VB_SHA256_SIZE])
 {
     int rc = s_check_parts (parts, count);
     if (rc)
@@ -236,7 +246,8 @@ int vb_sha256_parts (const vb_bytes_t *parts, size_t count, uint8_t out[VB_SHA25
 //  --------------------------------------------------------------------------
 //  SHA-256 of one buffer.
 
-int vb_sha256 (const void *data, size_t size, uint8_t out[VB_SHA256_SIZE])
+int
+vb_sha256 (const void *data, size_t size, uint8_t out[VB_SHA256_SIZE])
 {
     vb_bytes_t part = {data, size};
     return vb_sha256_parts (&part, 1, out);
@@ -246,7 +257,8 @@ int vb_sha256 (const void *data, size_t size, uint8_t out[VB_SHA256_SIZE])
 //  Check the arguments shared by the two encoders. Returns 0 or a VB_E* code
 //  and leaves out as "" when it can.
 
-static int s_check_encode (const void *data, size_t size, char *out, size_t out_size, size_t needed)
+static int
+s_check_encode (const void *data, size_t size, char *out, size_t out_size, size_t needed)
 {
     if (out && out_size > 0)
         out[0] = '\0';
@@ -262,7 +274,8 @@ static int s_check_encode (const void *data, size_t size, char *out, size_t out_
 //  --------------------------------------------------------------------------
 //  Lowercase hex.
 
-int vb_hex_encode (const void *data, size_t size, char *out, size_t out_size)
+int
+vb_hex_encode (const void *data, size_t size, char *out, size_t out_size)
 {
     int rc = s_check_encode (data, size, out, out_size, VB_HEX_SIZE (size));
     if (rc)
@@ -280,7 +293,8 @@ int vb_hex_encode (const void *data, size_t size, char *out, size_t out_size)
 //  Standard base64 with padding. Each 3-byte group becomes 4 characters; a
 //  final group of 1 or 2 bytes is padded with "==" or "=".
 
-int vb_base64_encode (const void *data, size_t size, char *out, size_t out_size)
+int
+vb_base64_encode (const void *data, size_t size, char *out, size_t out_size)
 {
     int rc = s_check_encode (data, size, out, out_size, VB_BASE64_SIZE (size));
     if (rc)
@@ -313,7 +327,8 @@ int vb_base64_encode (const void *data, size_t size, char *out, size_t out_size)
 //  --------------------------------------------------------------------------
 //  Strict standard base64 decoding (see the header for the rules).
 
-int vb_base64_decode (const char *text, size_t text_size, uint8_t *out, size_t out_size)
+int
+vb_base64_decode (const char *text, size_t text_size, uint8_t *out, size_t out_size)
 {
     if (text_size > 0 && !text)
         return VB_EINVAL;
@@ -356,7 +371,8 @@ int vb_base64_decode (const char *text, size_t text_size, uint8_t *out, size_t o
 //  --------------------------------------------------------------------------
 //  Constant-time comparison.
 
-bool vb_hmac_equal (const void *a, const void *b, size_t size)
+bool
+vb_hmac_equal (const void *a, const void *b, size_t size)
 {
     if (size == 0)
         return true;
@@ -367,7 +383,8 @@ bool vb_hmac_equal (const void *a, const void *b, size_t size)
 //  --------------------------------------------------------------------------
 //  Wipe a secret.
 
-void vb_hmac_wipe (void *data, size_t size)
+void
+vb_hmac_wipe (void *data, size_t size)
 {
     if (data && size > 0)
         OPENSSL_cleanse (data, size);

@@ -136,12 +136,14 @@ static_assert (std::is_trivially_destructible<od::object_iterator>::value, "plai
 //  --------------------------------------------------------------------------
 //  Views on the opaque storage.
 
-static s_val_t *s_val (vb_json_val_t *value)
+static s_val_t *
+s_val (vb_json_val_t *value)
 {
     return std::launder (reinterpret_cast<s_val_t *> (value->opaque));
 }
 
-static s_iter_t *s_iter (vb_json_iter_t *iter)
+static s_iter_t *
+s_iter (vb_json_iter_t *iter)
 {
     return std::launder (reinterpret_cast<s_iter_t *> (iter->opaque));
 }
@@ -149,8 +151,8 @@ static s_iter_t *s_iter (vb_json_iter_t *iter)
 //  --------------------------------------------------------------------------
 //  Store a value view; owner NULL makes one that every accessor refuses.
 
-static void s_val_set (vb_json_val_t *out, vb_json_t *owner, uint32_t depth, s_val_kind_t kind,
-                       od::value value)
+static void
+s_val_set (vb_json_val_t *out, vb_json_t *owner, uint32_t depth, s_val_kind_t kind, od::value value)
 {
     s_val_t *val = new (out->opaque) s_val_t;
     val->owner = owner;
@@ -164,12 +166,14 @@ static void s_val_set (vb_json_val_t *out, vb_json_t *owner, uint32_t depth, s_v
         val->start = value.raw_json_token ().data ();
 }
 
-static void s_val_refuse (vb_json_val_t *out)
+static void
+s_val_refuse (vb_json_val_t *out)
 {
     s_val_set (out, NULL, 0, S_VAL_VALUE, od::value ());
 }
 
-static void s_iter_refuse (vb_json_iter_t *out)
+static void
+s_iter_refuse (vb_json_iter_t *out)
 {
     s_iter_t *iter = new (out->opaque) s_iter_t;
     iter->owner = NULL;
@@ -183,7 +187,8 @@ static void s_iter_refuse (vb_json_iter_t *out)
 //  --------------------------------------------------------------------------
 //  A fatal error: the document is unusable until the next parse.
 
-static int s_fail (vb_json_t *self, int code)
+static int
+s_fail (vb_json_t *self, int code)
 {
     self->failed = true;
     return code;
@@ -193,7 +198,8 @@ static int s_fail (vb_json_t *self, int code)
 //  Turn a simdjson error into a VB_E* code; errors that leave the document
 //  readable (missing key, wrong type, out of range) do not end it.
 
-static int s_error (vb_json_t *self, simdjson::error_code error)
+static int
+s_error (vb_json_t *self, simdjson::error_code error)
 {
     switch (error) {
         case simdjson::SUCCESS:
@@ -217,7 +223,8 @@ static int s_error (vb_json_t *self, simdjson::error_code error)
 //  --------------------------------------------------------------------------
 //  Is the view usable: current generation and no fatal error so far?
 
-static int s_usable (vb_json_t *owner, uint32_t generation)
+static int
+s_usable (vb_json_t *owner, uint32_t generation)
 {
     if (!owner || generation != owner->generation || owner->failed)
         return VB_EINVAL;
@@ -227,7 +234,8 @@ static int s_usable (vb_json_t *owner, uint32_t generation)
 //  --------------------------------------------------------------------------
 //  JSON white space.
 
-static bool s_is_blank (char c)
+static bool
+s_is_blank (char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
@@ -237,7 +245,8 @@ static bool s_is_blank (char c)
 //  root scalar the token must reach the end of the document, else there is
 //  trailing text.
 
-static int s_token (s_val_t *val, std::string_view *token)
+static int
+s_token (s_val_t *val, std::string_view *token)
 {
     vb_json_t *self = val->owner;
     std::string_view text;
@@ -259,7 +268,8 @@ static int s_token (s_val_t *val, std::string_view *token)
 }
 
 //  The root-scalar trailing-text check (see s_token).
-static int s_token_ends_root (s_val_t *val, std::string_view token)
+static int
+s_token_ends_root (s_val_t *val, std::string_view token)
 {
     vb_json_t *self = val->owner;
     if (val->kind == S_VAL_ROOT &&
@@ -272,12 +282,14 @@ static int s_token_ends_root (s_val_t *val, std::string_view token)
 //  Does text match the JSON number grammar exactly:
 //  -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
 
-static bool s_is_digit (char c)
+static bool
+s_is_digit (char c)
 {
     return c >= '0' && c <= '9';
 }
 
-static bool s_is_json_number (std::string_view text)
+static bool
+s_is_json_number (std::string_view text)
 {
     size_t at = 0;
     size_t size = text.size ();
@@ -313,7 +325,8 @@ static bool s_is_json_number (std::string_view text)
 //  --------------------------------------------------------------------------
 //  The value's number token, checked. VB_ETYPE when it is not a number.
 
-static int s_number_token (s_val_t *val, std::string_view *token)
+static int
+s_number_token (s_val_t *val, std::string_view *token)
 {
     int rc = s_token (val, token);
     if (rc)
@@ -330,7 +343,8 @@ static int s_number_token (s_val_t *val, std::string_view *token)
 //  An integer token's magnitude, or VB_ETYPE for a fraction or exponent and
 //  VB_EOVERFLOW past UINT64_MAX. The token is a checked JSON number.
 
-static int s_magnitude (std::string_view token, bool *negative, uint64_t *magnitude)
+static int
+s_magnitude (std::string_view token, bool *negative, uint64_t *magnitude)
 {
     size_t at = 0;
     *negative = token[0] == '-';
@@ -352,7 +366,8 @@ static int s_magnitude (std::string_view token, bool *negative, uint64_t *magnit
 //  --------------------------------------------------------------------------
 //  Four hex digits as a number, or -1.
 
-static int32_t s_hex4 (const char *text)
+static int32_t
+s_hex4 (const char *text)
 {
     int32_t result = 0;
     for (size_t index = 0; index < S_HEX_DIGITS; index++) {
@@ -374,7 +389,8 @@ static int32_t s_hex4 (const char *text)
 //  --------------------------------------------------------------------------
 //  Write a code point as UTF-8; return the bytes written.
 
-static size_t s_utf8 (uint32_t code_point, char *out)
+static size_t
+s_utf8 (uint32_t code_point, char *out)
 {
     if (code_point <= S_UTF8_ONE_MAX) {
         out[0] = (char)code_point;
@@ -403,7 +419,8 @@ static size_t s_utf8 (uint32_t code_point, char *out)
 //  which has room for `size` bytes (decoding never grows the text). Returns
 //  the decoded length or VB_EINVAL for a bad escape or lone surrogate.
 
-static int64_t s_unescape (const char *text, size_t size, char *out)
+static int64_t
+s_unescape (const char *text, size_t size, char *out)
 {
     size_t written = 0;
     for (size_t at = 0; at < size; at++) {
@@ -470,7 +487,8 @@ static int64_t s_unescape (const char *text, size_t size, char *out)
 //  The value as a string: zero-copy when it has no escape, else decoded into
 //  the scratch buffer.
 
-static int s_string (s_val_t *val, const char **text, size_t *length)
+static int
+s_string (s_val_t *val, const char **text, size_t *length)
 {
     vb_json_t *self = val->owner;
     std::string_view token;
@@ -519,7 +537,8 @@ static int s_string (s_val_t *val, const char **text, size_t *length)
 //  --------------------------------------------------------------------------
 //  Grow the buffers (and the parser) to hold a document of `size` bytes.
 
-static int s_grow (vb_json_t *self, size_t size)
+static int
+s_grow (vb_json_t *self, size_t size)
 {
     size_t capacity = self->capacity < S_MIN_CAPACITY ? S_MIN_CAPACITY : self->capacity;
     while (capacity < size)
@@ -543,7 +562,8 @@ static int s_grow (vb_json_t *self, size_t size)
 //  --------------------------------------------------------------------------
 //  Create a parser.
 
-vb_json_t *vb_json_new (void)
+vb_json_t *
+vb_json_new (void)
 {
     try {
         //  A C++ object (it holds the simdjson parser), so new rather than zmalloc.
@@ -556,7 +576,8 @@ vb_json_t *vb_json_new (void)
 //  --------------------------------------------------------------------------
 //  Destroy the parser.
 
-void vb_json_destroy (vb_json_t **self_p)
+void
+vb_json_destroy (vb_json_t **self_p)
 {
     assert (self_p);
     if (*self_p) {
@@ -572,7 +593,8 @@ void vb_json_destroy (vb_json_t **self_p)
 //  --------------------------------------------------------------------------
 //  Copy the text into the padded buffer and start a document over it.
 
-int vb_json_parse (vb_json_t *self, const char *data, size_t size, vb_json_val_t *root)
+int
+vb_json_parse (vb_json_t *self, const char *data, size_t size, vb_json_val_t *root)
 {
     assert (self);
     assert (root);
@@ -627,7 +649,8 @@ int vb_json_parse (vb_json_t *self, const char *data, size_t size, vb_json_val_t
 //  --------------------------------------------------------------------------
 //  The value's type, with true, false and null checked in full.
 
-vb_json_type_t vb_json_type (vb_json_val_t *value)
+vb_json_type_t
+vb_json_type (vb_json_val_t *value)
 {
     assert (value);
     s_val_t *val = s_val (value);
@@ -680,7 +703,8 @@ vb_json_type_t vb_json_type (vb_json_val_t *value)
 //  the cursor is after the container's start and not above it. These checks
 //  turn out-of-order use into VB_ESTATE.
 
-static bool s_at_start (vb_json_t *self, const char *start, uint32_t depth)
+static bool
+s_at_start (vb_json_t *self, const char *start, uint32_t depth)
 {
     const char *location;
     if (self->document.current_location ().get (location))
@@ -688,7 +712,8 @@ static bool s_at_start (vb_json_t *self, const char *start, uint32_t depth)
     return location == start && self->document.current_depth () == (int32_t)depth;
 }
 
-static bool s_can_resume (vb_json_t *self, const char *start, uint32_t depth)
+static bool
+s_can_resume (vb_json_t *self, const char *start, uint32_t depth)
 {
     const char *location;
     simdjson::error_code error = self->document.current_location ().get (location);
@@ -702,7 +727,8 @@ static bool s_can_resume (vb_json_t *self, const char *start, uint32_t depth)
 //  Where simdjson expects the cursor before handing out the first element
 //  of an array (inside it, at the element's depth) or the first field of an
 //  object (at the object's depth: keys sit at the object's own depth).
-static bool s_at_first (vb_json_t *self, const char *start, uint32_t depth)
+static bool
+s_at_first (vb_json_t *self, const char *start, uint32_t depth)
 {
     const char *location;
     if (self->document.current_location ().get (location))
@@ -712,7 +738,8 @@ static bool s_at_first (vb_json_t *self, const char *start, uint32_t depth)
 
 //  An iteration step on the container at `start`, `depth`: searched objects
 //  at that depth or deeper that are not this container are left behind.
-static void s_moved (vb_json_t *self, const char *start, uint32_t depth)
+static void
+s_moved (vb_json_t *self, const char *start, uint32_t depth)
 {
     if (depth <= self->path_depth)
         self->path_depth = self->path[depth] == start ? depth : depth - 1;
@@ -725,8 +752,9 @@ static void s_moved (vb_json_t *self, const char *start, uint32_t depth)
 //  first. (find_field_unordered is not used: its wrap-around pass assumes a
 //  validated structure and is undefined behaviour on hostile input.)
 
-static int s_find (vb_json_t *self, od::object *object, bool *fresh, const char *start,
-                   uint32_t depth, std::string_view key, od::value *found)
+static int
+s_find (vb_json_t *self, od::object *object, bool *fresh, const char *start, uint32_t depth,
+        std::string_view key, od::value *found)
 {
     simdjson::error_code error = simdjson::SUCCESS;
     bool has_fields;
@@ -756,7 +784,8 @@ static int s_find (vb_json_t *self, od::object *object, bool *fresh, const char 
 //  --------------------------------------------------------------------------
 //  Look a key up in an object.
 
-int vb_json_find (vb_json_val_t *object, const char *key, vb_json_val_t *out)
+int
+vb_json_find (vb_json_val_t *object, const char *key, vb_json_val_t *out)
 {
     assert (object);
     assert (key);
@@ -816,7 +845,8 @@ int vb_json_find (vb_json_val_t *object, const char *key, vb_json_val_t *out)
 //  --------------------------------------------------------------------------
 //  A string, unescaped.
 
-int vb_json_string (vb_json_val_t *value, const char **text, size_t *length)
+int
+vb_json_string (vb_json_val_t *value, const char **text, size_t *length)
 {
     assert (value);
     assert (text);
@@ -835,7 +865,8 @@ int vb_json_string (vb_json_val_t *value, const char **text, size_t *length)
 //  --------------------------------------------------------------------------
 //  A signed integer (no fraction, no exponent).
 
-int vb_json_int64 (vb_json_val_t *value, int64_t *out)
+int
+vb_json_int64 (vb_json_val_t *value, int64_t *out)
 {
     assert (value);
     assert (out);
@@ -871,7 +902,8 @@ int vb_json_int64 (vb_json_val_t *value, int64_t *out)
 //  --------------------------------------------------------------------------
 //  An unsigned integer; negative numbers other than -0 are out of range.
 
-int vb_json_uint64 (vb_json_val_t *value, uint64_t *out)
+int
+vb_json_uint64 (vb_json_val_t *value, uint64_t *out)
 {
     assert (value);
     assert (out);
@@ -900,7 +932,8 @@ int vb_json_uint64 (vb_json_val_t *value, uint64_t *out)
 //  --------------------------------------------------------------------------
 //  true or false.
 
-int vb_json_bool (vb_json_val_t *value, bool *out)
+int
+vb_json_bool (vb_json_val_t *value, bool *out)
 {
     assert (value);
     assert (out);
@@ -933,7 +966,8 @@ int vb_json_bool (vb_json_val_t *value, bool *out)
 //  --------------------------------------------------------------------------
 //  The raw number text.
 
-int vb_json_number_text (vb_json_val_t *value, const char **text, size_t *length)
+int
+vb_json_number_text (vb_json_val_t *value, const char **text, size_t *length)
 {
     assert (value);
     assert (text);
@@ -958,7 +992,8 @@ int vb_json_number_text (vb_json_val_t *value, const char **text, size_t *length
 //  --------------------------------------------------------------------------
 //  An exact decimal from a string or a number.
 
-int vb_json_decimal (vb_json_val_t *value, vb_decimal_t *out)
+int
+vb_json_decimal (vb_json_val_t *value, vb_decimal_t *out)
 {
     assert (value);
     assert (out);
@@ -992,7 +1027,8 @@ int vb_json_decimal (vb_json_val_t *value, vb_decimal_t *out)
 //  --------------------------------------------------------------------------
 //  Common start of array and object iteration.
 
-static int s_iter_begin (s_val_t *val, vb_json_iter_t *iter)
+static int
+s_iter_begin (s_val_t *val, vb_json_iter_t *iter)
 {
     s_iter_refuse (iter);
     int rc = s_usable (val->owner, val->generation);
@@ -1015,7 +1051,8 @@ static int s_iter_begin (s_val_t *val, vb_json_iter_t *iter)
     return 0;
 }
 
-static s_iter_t *s_iter_set (s_val_t *val, vb_json_iter_t *iter)
+static s_iter_t *
+s_iter_set (s_val_t *val, vb_json_iter_t *iter)
 {
     s_iter_t *state = s_iter (iter);
     state->owner = val->owner;
@@ -1031,7 +1068,8 @@ static s_iter_t *s_iter_set (s_val_t *val, vb_json_iter_t *iter)
 //  A container's iteration closed: check it closed cleanly, and that nothing
 //  follows the root.
 
-static int s_iter_end (s_iter_t *iter)
+static int
+s_iter_end (s_iter_t *iter)
 {
     vb_json_t *self = iter->owner;
     iter->state = S_ITER_DONE;
@@ -1048,7 +1086,8 @@ static int s_iter_end (s_iter_t *iter)
 //  --------------------------------------------------------------------------
 //  Start iterating an array.
 
-int vb_json_array_begin (vb_json_val_t *array, vb_json_iter_t *iter)
+int
+vb_json_array_begin (vb_json_val_t *array, vb_json_iter_t *iter)
 {
     assert (array);
     assert (iter);
@@ -1081,7 +1120,8 @@ int vb_json_array_begin (vb_json_val_t *array, vb_json_iter_t *iter)
 //  --------------------------------------------------------------------------
 //  Step to the next element.
 
-int vb_json_array_next (vb_json_iter_t *iter, vb_json_val_t *out)
+int
+vb_json_array_next (vb_json_iter_t *iter, vb_json_val_t *out)
 {
     assert (iter);
     assert (out);
@@ -1119,7 +1159,8 @@ int vb_json_array_next (vb_json_iter_t *iter, vb_json_val_t *out)
 //  --------------------------------------------------------------------------
 //  Start iterating an object.
 
-int vb_json_object_begin (vb_json_val_t *object, vb_json_iter_t *iter)
+int
+vb_json_object_begin (vb_json_val_t *object, vb_json_iter_t *iter)
 {
     assert (object);
     assert (iter);
@@ -1152,8 +1193,8 @@ int vb_json_object_begin (vb_json_val_t *object, vb_json_iter_t *iter)
 //  --------------------------------------------------------------------------
 //  Step to the next field; the key is raw, up to its closing quote.
 
-int vb_json_object_next (vb_json_iter_t *iter, const char **key, size_t *key_length,
-                         vb_json_val_t *out)
+int
+vb_json_object_next (vb_json_iter_t *iter, const char **key, size_t *key_length, vb_json_val_t *out)
 {
     assert (iter);
     assert (key);

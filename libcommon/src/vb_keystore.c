@@ -84,13 +84,15 @@ struct _vb_keystore_t {
 //  --------------------------------------------------------------------------
 //  Big-endian helpers for the header and the body.
 
-static void s_put_u16 (unsigned char *out, uint16_t value)
+static void
+s_put_u16 (unsigned char *out, uint16_t value)
 {
     out[0] = (unsigned char)(value >> 8);
     out[1] = (unsigned char)value;
 }
 
-static void s_put_u32 (unsigned char *out, uint32_t value)
+static void
+s_put_u32 (unsigned char *out, uint32_t value)
 {
     out[0] = (unsigned char)(value >> 24);
     out[1] = (unsigned char)(value >> 16);
@@ -98,12 +100,14 @@ static void s_put_u32 (unsigned char *out, uint32_t value)
     out[3] = (unsigned char)value;
 }
 
-static uint16_t s_get_u16 (const unsigned char *in)
+static uint16_t
+s_get_u16 (const unsigned char *in)
 {
     return (uint16_t)((in[0] << 8) | in[1]);
 }
 
-static uint32_t s_get_u32 (const unsigned char *in)
+static uint32_t
+s_get_u32 (const unsigned char *in)
 {
     return ((uint32_t)in[0] << 24) | ((uint32_t)in[1] << 16) | ((uint32_t)in[2] << 8) |
            (uint32_t)in[3];
@@ -114,7 +118,8 @@ static uint32_t s_get_u32 (const unsigned char *in)
 //  keep it out of core dumps and try to lock it. Sets *mapped_p to the mapped
 //  size and *locked_p to whether mlock worked. Returns NULL if mmap fails.
 
-static void *s_secure_alloc (size_t size, size_t *mapped_p, bool *locked_p)
+static void *
+s_secure_alloc (size_t size, size_t *mapped_p, bool *locked_p)
 {
     long page = sysconf (_SC_PAGESIZE);
     size_t page_size = page > 0 ? (size_t)page : 4096;
@@ -134,7 +139,8 @@ static void *s_secure_alloc (size_t size, size_t *mapped_p, bool *locked_p)
 //  --------------------------------------------------------------------------
 //  Wipe, unlock and unmap memory from s_secure_alloc. Accepts NULL.
 
-static void s_secure_free (void *data, size_t mapped, bool locked)
+static void
+s_secure_free (void *data, size_t mapped, bool locked)
 {
     if (!data)
         return;
@@ -148,7 +154,8 @@ static void s_secure_free (void *data, size_t mapped, bool locked)
 //  Field rules. Each takes bytes and a length, as they come from add (a C
 //  string) or from a decrypted body (which may hold any byte).
 
-static bool s_valid_venue (const char *text, size_t length)
+static bool
+s_valid_venue (const char *text, size_t length)
 {
     if (length == 0 || length > VB_KEYSTORE_VENUE_MAX)
         return false;
@@ -160,7 +167,8 @@ static bool s_valid_venue (const char *text, size_t length)
     return true;
 }
 
-static bool s_valid_account (const char *text, size_t length)
+static bool
+s_valid_account (const char *text, size_t length)
 {
     if (length == 0 || length > VB_KEYSTORE_ACCOUNT_MAX)
         return false;
@@ -173,7 +181,8 @@ static bool s_valid_account (const char *text, size_t length)
     return true;
 }
 
-static bool s_valid_api_key (const char *text, size_t length)
+static bool
+s_valid_api_key (const char *text, size_t length)
 {
     if (length == 0 || length > VB_KEYSTORE_API_KEY_MAX)
         return false;
@@ -185,12 +194,14 @@ static bool s_valid_api_key (const char *text, size_t length)
     return true;
 }
 
-static bool s_valid_secret (const char *text, size_t length)
+static bool
+s_valid_secret (const char *text, size_t length)
 {
     return length > 0 && length <= VB_KEYSTORE_SECRET_MAX && !memchr (text, '\0', length);
 }
 
-static bool s_valid_passphrase (const char *text, size_t length)
+static bool
+s_valid_passphrase (const char *text, size_t length)
 {
     if (length > VB_KEYSTORE_PASSPHRASE_MAX)
         return false;
@@ -204,8 +215,8 @@ static bool s_valid_passphrase (const char *text, size_t length)
 //  Build an entry from five (bytes, length) fields after checking them.
 //  Returns the entry, or NULL with *rc_p set to VB_EINVAL or VB_ENOMEM.
 
-static vb_keystore_entry_t *s_entry_new (const char *field[S_FIELDS], const size_t length[S_FIELDS],
-                                         int *rc_p)
+static vb_keystore_entry_t *
+s_entry_new (const char *field[S_FIELDS], const size_t length[S_FIELDS], int *rc_p)
 {
     if (!s_valid_venue (field[S_VENUE], length[S_VENUE]) ||
         !s_valid_account (field[S_ACCOUNT], length[S_ACCOUNT]) ||
@@ -242,7 +253,8 @@ static vb_keystore_entry_t *s_entry_new (const char *field[S_FIELDS], const size
 //  --------------------------------------------------------------------------
 //  Wipe and free an entry. Accepts NULL.
 
-static void s_entry_destroy (vb_keystore_entry_t **self_p)
+static void
+s_entry_destroy (vb_keystore_entry_t **self_p)
 {
     assert (self_p);
     vb_keystore_entry_t *self = *self_p;
@@ -254,7 +266,8 @@ static void s_entry_destroy (vb_keystore_entry_t **self_p)
 //  --------------------------------------------------------------------------
 //  Free every entry in an array of count entries.
 
-static void s_entries_clear (vb_keystore_entry_t **entries, size_t count)
+static void
+s_entries_clear (vb_keystore_entry_t **entries, size_t count)
 {
     for (size_t index = 0; index < count; index++)
         s_entry_destroy (&entries[index]);
@@ -263,8 +276,9 @@ static void s_entries_clear (vb_keystore_entry_t **entries, size_t count)
 //  --------------------------------------------------------------------------
 //  Index of account in the array, or -1.
 
-static long s_entries_index (vb_keystore_entry_t **entries, size_t count, const char *account,
-                             size_t account_len)
+static long
+s_entries_index (vb_keystore_entry_t **entries, size_t count, const char *account,
+                 size_t account_len)
 {
     for (size_t index = 0; index < count; index++)
         if (entries[index]->length[S_ACCOUNT] == account_len &&
@@ -277,7 +291,8 @@ static long s_entries_index (vb_keystore_entry_t **entries, size_t count, const 
 //  Check scrypt parameters against the hard caps and a memory cap. Returns
 //  0, VB_EINVAL (structurally impossible) or VB_ELIMIT (over a cap).
 
-static int s_check_kdf (unsigned log2n, uint32_t r, uint32_t p, uint64_t mem_max)
+static int
+s_check_kdf (unsigned log2n, uint32_t r, uint32_t p, uint64_t mem_max)
 {
     if (log2n < 1 || r < 1 || p < 1)
         return VB_EINVAL;
@@ -294,8 +309,9 @@ static int s_check_kdf (unsigned log2n, uint32_t r, uint32_t p, uint64_t mem_max
 //  Run scrypt with parameters that passed s_check_kdf, writing
 //  S_DERIVED_SIZE bytes to out. Returns 0 or VB_EIO.
 
-static int s_derive (const char *passphrase, size_t passphrase_len, const unsigned char *salt,
-                     unsigned log2n, uint32_t r, uint32_t p, unsigned char *out)
+static int
+s_derive (const char *passphrase, size_t passphrase_len, const unsigned char *salt, unsigned log2n,
+          uint32_t r, uint32_t p, unsigned char *out)
 {
     uint64_t n = (uint64_t)1 << log2n;
     //  OpenSSL needs 128 * r * (N + p + 2) bytes; give it exactly that.
@@ -325,7 +341,8 @@ static int s_derive (const char *passphrase, size_t passphrase_len, const unsign
 //  The passphrase verifier: HMAC-SHA256 (K2, VB_KEYSTORE_CHECK_LABEL).
 //  Returns 0 or VB_EIO.
 
-static int s_verifier (const unsigned char *derived, unsigned char *out)
+static int
+s_verifier (const unsigned char *derived, unsigned char *out)
 {
     unsigned int out_len = 0;
     const char *label = VB_KEYSTORE_CHECK_LABEL;
@@ -341,9 +358,9 @@ static int s_verifier (const unsigned char *derived, unsigned char *out)
 //  for decryption it is checked. Returns 0, VB_ETAMPERED (tag mismatch on
 //  decrypt) or VB_EIO.
 
-static int s_gcm (bool encrypt, const unsigned char *key, const unsigned char *header,
-                  const unsigned char *input, size_t length, unsigned char *output,
-                  unsigned char *tag)
+static int
+s_gcm (bool encrypt, const unsigned char *key, const unsigned char *header,
+       const unsigned char *input, size_t length, unsigned char *output, unsigned char *tag)
 {
     if (length > INT_MAX)
         return VB_EIO;
@@ -374,7 +391,8 @@ static int s_gcm (bool encrypt, const unsigned char *key, const unsigned char *h
 //  a regular file with no group or world bits and not too large. Returns 0
 //  or VB_ENOTFOUND, VB_ETYPE, VB_EPERM, VB_ELIMIT, VB_EIO.
 
-static int s_read_file (const char *path, unsigned char **data_p, size_t *size_p)
+static int
+s_read_file (const char *path, unsigned char **data_p, size_t *size_p)
 {
     //  O_NONBLOCK so that a FIFO planted at path cannot hang the open.
     int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -425,7 +443,8 @@ static int s_read_file (const char *path, unsigned char **data_p, size_t *size_p
 //  Check everything about a file that needs no key: magic, version, length,
 //  header checksum and scrypt caps. Returns 0 or the load error.
 
-static int s_check_header (const unsigned char *data, size_t size, uint64_t mem_max)
+static int
+s_check_header (const unsigned char *data, size_t size, uint64_t mem_max)
 {
     if (size < VB_KEYSTORE_MAGIC_SIZE)
         return memcmp (data, VB_KEYSTORE_MAGIC, size) == 0 ? VB_ETRUNC : VB_ETYPE;
@@ -457,8 +476,9 @@ static int s_check_header (const unsigned char *data, size_t size, uint64_t mem_
 //  Parse a decrypted body into new entries. Returns 0 with the entries in
 //  entries[0..*count_p), or VB_EINVAL / VB_ENOMEM with none kept.
 
-static int s_parse_body (const unsigned char *body, size_t size, vb_keystore_entry_t **entries,
-                         size_t *count_p)
+static int
+s_parse_body (const unsigned char *body, size_t size, vb_keystore_entry_t **entries,
+              size_t *count_p)
 {
     if (size < S_COUNT_SIZE)
         return VB_EINVAL;
@@ -504,7 +524,8 @@ static int s_parse_body (const unsigned char *body, size_t size, vb_keystore_ent
 //  --------------------------------------------------------------------------
 //  Create an empty keystore with the default scrypt parameters.
 
-vb_keystore_t *vb_keystore_new (void)
+vb_keystore_t *
+vb_keystore_new (void)
 {
     vb_keystore_t *self = (vb_keystore_t *)zmalloc (sizeof (vb_keystore_t));
     self->entries =
@@ -519,7 +540,8 @@ vb_keystore_t *vb_keystore_new (void)
 //  --------------------------------------------------------------------------
 //  Wipe and free every entry, then the keystore.
 
-void vb_keystore_destroy (vb_keystore_t **self_p)
+void
+vb_keystore_destroy (vb_keystore_t **self_p)
 {
     assert (self_p);
     vb_keystore_t *self = *self_p;
@@ -534,7 +556,8 @@ void vb_keystore_destroy (vb_keystore_t **self_p)
 //  --------------------------------------------------------------------------
 //  Set the scrypt parameters for the next save.
 
-int vb_keystore_set_kdf (vb_keystore_t *self, uint64_t n, uint32_t r, uint32_t p)
+int
+vb_keystore_set_kdf (vb_keystore_t *self, uint64_t n, uint32_t r, uint32_t p)
 {
     assert (self);
     if (n < 2 || (n & (n - 1)) != 0)
@@ -554,7 +577,8 @@ int vb_keystore_set_kdf (vb_keystore_t *self, uint64_t n, uint32_t r, uint32_t p
 //  --------------------------------------------------------------------------
 //  Lower the scrypt memory cap.
 
-int vb_keystore_set_kdf_limit (vb_keystore_t *self, uint64_t max_mem_bytes)
+int
+vb_keystore_set_kdf_limit (vb_keystore_t *self, uint64_t max_mem_bytes)
 {
     assert (self);
     if (max_mem_bytes < S_KDF_LIMIT_MIN)
@@ -567,7 +591,8 @@ int vb_keystore_set_kdf_limit (vb_keystore_t *self, uint64_t max_mem_bytes)
 //  --------------------------------------------------------------------------
 //  Report the scrypt parameters.
 
-void vb_keystore_kdf (vb_keystore_t *self, uint64_t *n_p, uint32_t *r_p, uint32_t *p_p)
+void
+vb_keystore_kdf (vb_keystore_t *self, uint64_t *n_p, uint32_t *r_p, uint32_t *p_p)
 {
     assert (self);
     if (n_p)
@@ -582,8 +607,9 @@ void vb_keystore_kdf (vb_keystore_t *self, uint64_t *n_p, uint32_t *r_p, uint32_
 //  Read, check, decrypt and parse a keystore file (see the header for the
 //  order of the checks). The object changes only on success.
 
-int vb_keystore_load (vb_keystore_t *self, const char *path, const char *passphrase,
-                      size_t passphrase_len)
+int
+vb_keystore_load (vb_keystore_t *self, const char *path, const char *passphrase,
+                  size_t passphrase_len)
 {
     assert (self);
     if (!path || !passphrase || passphrase_len == 0 || passphrase_len > VB_KEYSTORE_KEY_PASS_MAX)
@@ -653,8 +679,9 @@ int vb_keystore_load (vb_keystore_t *self, const char *path, const char *passphr
 //  --------------------------------------------------------------------------
 //  Serialise the entries into a new secure buffer. Returns 0 or VB_ENOMEM.
 
-static int s_serialise (vb_keystore_t *self, unsigned char **body_p, size_t *size_p,
-                        size_t *mapped_p, bool *locked_p)
+static int
+s_serialise (vb_keystore_t *self, unsigned char **body_p, size_t *size_p, size_t *mapped_p,
+             bool *locked_p)
 {
     size_t size = S_COUNT_SIZE;
     for (size_t index = 0; index < self->count; index++)
@@ -685,7 +712,8 @@ static int s_serialise (vb_keystore_t *self, unsigned char **body_p, size_t *siz
 //  path and fsync the directory. Returns 0 or VB_EIO; never leaves the
 //  temporary file behind.
 
-static int s_write_atomic (const char *path, const unsigned char *data, size_t size)
+static int
+s_write_atomic (const char *path, const unsigned char *data, size_t size)
 {
     size_t path_len = strlen (path);
     size_t temp_size = path_len + strlen (S_TEMP_SUFFIX) + 2 * S_TEMP_RANDOM + 1;
@@ -754,8 +782,9 @@ static int s_write_atomic (const char *path, const unsigned char *data, size_t s
 //  --------------------------------------------------------------------------
 //  Encrypt the entries under a fresh salt and nonce and write the file.
 
-int vb_keystore_save (vb_keystore_t *self, const char *path, const char *passphrase,
-                      size_t passphrase_len)
+int
+vb_keystore_save (vb_keystore_t *self, const char *path, const char *passphrase,
+                  size_t passphrase_len)
 {
     assert (self);
     if (!path || !*path || !passphrase || passphrase_len == 0 ||
@@ -807,8 +836,9 @@ int vb_keystore_save (vb_keystore_t *self, const char *path, const char *passphr
 //  --------------------------------------------------------------------------
 //  Add an entry, unique by account.
 
-int vb_keystore_add (vb_keystore_t *self, const char *venue, const char *account,
-                     const char *api_key, const char *secret, const char *passphrase)
+int
+vb_keystore_add (vb_keystore_t *self, const char *venue, const char *account, const char *api_key,
+                 const char *secret, const char *passphrase)
 {
     assert (self);
     if (!venue || !account || !api_key || !secret)
@@ -836,7 +866,8 @@ int vb_keystore_add (vb_keystore_t *self, const char *venue, const char *account
 //  --------------------------------------------------------------------------
 //  Remove and wipe the entry for account.
 
-int vb_keystore_remove (vb_keystore_t *self, const char *account)
+int
+vb_keystore_remove (vb_keystore_t *self, const char *account)
 {
     assert (self);
     if (!account)
@@ -857,7 +888,8 @@ int vb_keystore_remove (vb_keystore_t *self, const char *account)
 //  --------------------------------------------------------------------------
 //  Find the entry for account.
 
-const vb_keystore_entry_t *vb_keystore_find (vb_keystore_t *self, const char *account)
+const vb_keystore_entry_t *
+vb_keystore_find (vb_keystore_t *self, const char *account)
 {
     assert (self);
     if (!account)
@@ -869,7 +901,8 @@ const vb_keystore_entry_t *vb_keystore_find (vb_keystore_t *self, const char *ac
 //  --------------------------------------------------------------------------
 //  Number of entries.
 
-size_t vb_keystore_size (vb_keystore_t *self)
+size_t
+vb_keystore_size (vb_keystore_t *self)
 {
     assert (self);
     return self->count;
@@ -878,7 +911,8 @@ size_t vb_keystore_size (vb_keystore_t *self)
 //  --------------------------------------------------------------------------
 //  Start an iteration.
 
-const vb_keystore_entry_t *vb_keystore_first (vb_keystore_t *self)
+const vb_keystore_entry_t *
+vb_keystore_first (vb_keystore_t *self)
 {
     assert (self);
     self->cursor = 0;
@@ -888,7 +922,8 @@ const vb_keystore_entry_t *vb_keystore_first (vb_keystore_t *self)
 //  --------------------------------------------------------------------------
 //  Continue an iteration.
 
-const vb_keystore_entry_t *vb_keystore_next (vb_keystore_t *self)
+const vb_keystore_entry_t *
+vb_keystore_next (vb_keystore_t *self)
 {
     assert (self);
     if (self->cursor >= self->count)
@@ -899,7 +934,8 @@ const vb_keystore_entry_t *vb_keystore_next (vb_keystore_t *self)
 //  --------------------------------------------------------------------------
 //  True when no secret memory of this object failed to lock.
 
-bool vb_keystore_memory_locked (vb_keystore_t *self)
+bool
+vb_keystore_memory_locked (vb_keystore_t *self)
 {
     assert (self);
     return !self->lock_failed;
@@ -908,31 +944,36 @@ bool vb_keystore_memory_locked (vb_keystore_t *self)
 //  --------------------------------------------------------------------------
 //  Entry accessors.
 
-const char *vb_keystore_entry_venue (const vb_keystore_entry_t *entry)
+const char *
+vb_keystore_entry_venue (const vb_keystore_entry_t *entry)
 {
     assert (entry);
     return entry->field[S_VENUE];
 }
 
-const char *vb_keystore_entry_account (const vb_keystore_entry_t *entry)
+const char *
+vb_keystore_entry_account (const vb_keystore_entry_t *entry)
 {
     assert (entry);
     return entry->field[S_ACCOUNT];
 }
 
-const char *vb_keystore_entry_api_key (const vb_keystore_entry_t *entry)
+const char *
+vb_keystore_entry_api_key (const vb_keystore_entry_t *entry)
 {
     assert (entry);
     return entry->field[S_API_KEY];
 }
 
-const char *vb_keystore_entry_secret (const vb_keystore_entry_t *entry)
+const char *
+vb_keystore_entry_secret (const vb_keystore_entry_t *entry)
 {
     assert (entry);
     return entry->field[S_SECRET];
 }
 
-const char *vb_keystore_entry_passphrase (const vb_keystore_entry_t *entry)
+const char *
+vb_keystore_entry_passphrase (const vb_keystore_entry_t *entry)
 {
     assert (entry);
     return entry->length[S_PASSPHRASE] ? entry->field[S_PASSPHRASE] : NULL;
@@ -961,7 +1002,8 @@ static const s_keystore_text_t s_texts[] = {
     {VB_EIO, "system or crypto library call failed (cannot open, read or write the file)"},
 };
 
-const char *vb_keystore_strerror (int code)
+const char *
+vb_keystore_strerror (int code)
 {
     for (size_t index = 0; index < sizeof (s_texts) / sizeof (s_texts[0]); index++)
         if (s_texts[index].code == code)

@@ -80,7 +80,8 @@ static const char s_hex_upper[] = "0123456789ABCDEF";
 //  --------------------------------------------------------------------------
 //  Clamp a level into ERROR..DEBUG.
 
-static vb_log_level_t s_clamp (vb_log_level_t level)
+static vb_log_level_t
+s_clamp (vb_log_level_t level)
 {
     if ((int)level < VB_LOG_ERROR)
         return VB_LOG_ERROR;
@@ -92,7 +93,8 @@ static vb_log_level_t s_clamp (vb_log_level_t level)
 //  --------------------------------------------------------------------------
 //  Set ident and level, and czmq's log ident.
 
-void vb_log_init (const char *ident, vb_log_level_t level)
+void
+vb_log_init (const char *ident, vb_log_level_t level)
 {
     if (!ident)
         ident = "venuebus";
@@ -106,7 +108,8 @@ void vb_log_init (const char *ident, vb_log_level_t level)
 //  --------------------------------------------------------------------------
 //  Set the level.
 
-void vb_log_set_level (vb_log_level_t level)
+void
+vb_log_set_level (vb_log_level_t level)
 {
     atomic_store (&s_level, (int)s_clamp (level));
 }
@@ -114,7 +117,8 @@ void vb_log_set_level (vb_log_level_t level)
 //  --------------------------------------------------------------------------
 //  Return the level.
 
-vb_log_level_t vb_log_level (void)
+vb_log_level_t
+vb_log_level (void)
 {
     return (vb_log_level_t)atomic_load (&s_level);
 }
@@ -122,7 +126,8 @@ vb_log_level_t vb_log_level (void)
 //  --------------------------------------------------------------------------
 //  True when lines at this level are written.
 
-bool vb_log_enabled (vb_log_level_t level)
+bool
+vb_log_enabled (vb_log_level_t level)
 {
     return (int)level >= VB_LOG_ERROR &&
            (int)level <= atomic_load_explicit (&s_level, memory_order_relaxed);
@@ -131,7 +136,8 @@ bool vb_log_enabled (vb_log_level_t level)
 //  --------------------------------------------------------------------------
 //  Level from its word.
 
-int vb_log_level_from_name (const char *name)
+int
+vb_log_level_from_name (const char *name)
 {
     if (name)
         for (int level = VB_LOG_ERROR; level <= VB_LOG_DEBUG; level++)
@@ -143,7 +149,8 @@ int vb_log_level_from_name (const char *name)
 //  --------------------------------------------------------------------------
 //  Word for a level.
 
-const char *vb_log_level_name (vb_log_level_t level)
+const char *
+vb_log_level_name (vb_log_level_t level)
 {
     if ((int)level < VB_LOG_ERROR || (int)level > VB_LOG_DEBUG)
         return "unknown";
@@ -153,7 +160,8 @@ const char *vb_log_level_name (vb_log_level_t level)
 //  --------------------------------------------------------------------------
 //  Use a stream sink.
 
-void vb_log_set_sink (FILE *sink)
+void
+vb_log_set_sink (FILE *sink)
 {
     pthread_mutex_lock (&s_mutex);
     s_sink = sink;
@@ -165,7 +173,8 @@ void vb_log_set_sink (FILE *sink)
 //  --------------------------------------------------------------------------
 //  Use a callback sink.
 
-void vb_log_set_callback (vb_log_fn *callback, void *arg)
+void
+vb_log_set_callback (vb_log_fn *callback, void *arg)
 {
     pthread_mutex_lock (&s_mutex);
     s_callback = callback;
@@ -178,7 +187,8 @@ void vb_log_set_callback (vb_log_fn *callback, void *arg)
 //  Length of the longest secret form that starts at text[at], or 0. Caller
 //  holds the mutex.
 
-static size_t s_match_at (const char *text, size_t length, size_t at)
+static size_t
+s_match_at (const char *text, size_t length, size_t at)
 {
     if (!s_first_byte[(unsigned char)text[at]])
         return 0;
@@ -200,7 +210,8 @@ static size_t s_match_at (const char *text, size_t length, size_t at)
 //  form has been cut off; repeats until no tail qualifies. Caller holds the
 //  mutex.
 
-static size_t s_trim_secret_start (const char *text, size_t length)
+static size_t
+s_trim_secret_start (const char *text, size_t length)
 {
     bool trimmed = true;
     while (trimmed && length > 0) {
@@ -226,7 +237,8 @@ static size_t s_trim_secret_start (const char *text, size_t length)
 //  --------------------------------------------------------------------------
 //  True if any secret form occurs anywhere in text. Caller holds the mutex.
 
-static bool s_contains_secret (const char *text, size_t length)
+static bool
+s_contains_secret (const char *text, size_t length)
 {
     for (size_t i = 0; i < s_secret_count; i++)
         for (size_t f = 0; f < s_secrets[i].form_count; f++)
@@ -240,7 +252,8 @@ static bool s_contains_secret (const char *text, size_t length)
 //  Control characters become \n, \r, \t or \xHH so one event stays one line;
 //  every other byte (UTF-8 included) is copied.
 
-static size_t s_escape (unsigned char byte, char *unit)
+static size_t
+s_escape (unsigned char byte, char *unit)
 {
     if (byte >= S_PRINTABLE_MIN && byte != S_DEL) {
         unit[0] = (char)byte;
@@ -263,8 +276,8 @@ static size_t s_escape (unsigned char byte, char *unit)
 //  unit that does not fit and sets *overflow. Returns the bytes written.
 //  Caller holds the mutex.
 
-static size_t s_render (char *out, size_t capacity, const char *message, size_t length,
-                        bool *overflow)
+static size_t
+s_render (char *out, size_t capacity, const char *message, size_t length, bool *overflow)
 {
     size_t written = 0;
     size_t at = 0;
@@ -293,7 +306,8 @@ static size_t s_render (char *out, size_t capacity, const char *message, size_t 
 //  --------------------------------------------------------------------------
 //  Drop an incomplete UTF-8 sequence from the end of text; return the length.
 
-static size_t s_trim_utf8 (const char *text, size_t length)
+static size_t
+s_trim_utf8 (const char *text, size_t length)
 {
     for (size_t back = 1; back <= S_UTF8_MAX && back <= length; back++) {
         unsigned char byte = (unsigned char)text[length - back];
@@ -308,7 +322,8 @@ static size_t s_trim_utf8 (const char *text, size_t length)
 //  --------------------------------------------------------------------------
 //  Write the finished line to the sink. Caller holds the mutex.
 
-static void s_output (vb_log_level_t level, const char *line, size_t length)
+static void
+s_output (vb_log_level_t level, const char *line, size_t length)
 {
     if (s_callback)
         s_callback (level, line, length, s_callback_arg);
@@ -334,7 +349,8 @@ static void s_output (vb_log_level_t level, const char *line, size_t length)
 //  Build the line for a formatted message and write it. `cut` says the
 //  message was already cut before it ended.
 
-static void s_emit (vb_log_level_t level, const char *message, size_t length, bool cut)
+static void
+s_emit (vb_log_level_t level, const char *message, size_t length, bool cut)
 {
     char line[VB_LOG_LINE_MAX];
     char stamp[S_TIME_MAX];
@@ -389,7 +405,8 @@ static void s_emit (vb_log_level_t level, const char *message, size_t length, bo
 //  Format on the stack; fall back to one heap buffer when the message is
 //  longer, so redaction sees it whole.
 
-void vb_log_vwrite (vb_log_level_t level, const char *format, va_list args)
+void
+vb_log_vwrite (vb_log_level_t level, const char *format, va_list args)
 {
     if (!vb_log_enabled (level) || !format)
         return;
@@ -424,7 +441,8 @@ void vb_log_vwrite (vb_log_level_t level, const char *format, va_list args)
 //  --------------------------------------------------------------------------
 //  Format and write.
 
-void vb_log_write (vb_log_level_t level, const char *format, ...)
+void
+vb_log_write (vb_log_level_t level, const char *format, ...)
 {
     va_list args;
     va_start (args, format);
@@ -435,7 +453,8 @@ void vb_log_write (vb_log_level_t level, const char *format, ...)
 //  --------------------------------------------------------------------------
 //  Write preformatted text from a bridge.
 
-void vb_log_line (vb_log_level_t level, const char *text)
+void
+vb_log_line (vb_log_level_t level, const char *text)
 {
     if (!text || !vb_log_enabled (level))
         return;
@@ -448,7 +467,8 @@ void vb_log_line (vb_log_level_t level, const char *text)
 //  --------------------------------------------------------------------------
 //  Map an lws level bit to ours.
 
-void vb_log_lws_emit (int lws_level, const char *line)
+void
+vb_log_lws_emit (int lws_level, const char *line)
 {
     vb_log_level_t level = VB_LOG_DEBUG;
     if (lws_level & S_LLL_ERR)
@@ -465,7 +485,8 @@ void vb_log_lws_emit (int lws_level, const char *line)
 //  --------------------------------------------------------------------------
 //  Release every secret at exit.
 
-static void s_forget_at_exit (void)
+static void
+s_forget_at_exit (void)
 {
     vb_log_forget_secrets ();
 }
@@ -474,7 +495,8 @@ static void s_forget_at_exit (void)
 //  Append a form to secret (at cursor inside its mapping) unless an equal
 //  form is already there. Returns the bytes used.
 
-static size_t s_secret_add_form (s_secret_t *secret, unsigned char *cursor, size_t length)
+static size_t
+s_secret_add_form (s_secret_t *secret, unsigned char *cursor, size_t length)
 {
     if (length == 0)
         return 0;
@@ -492,7 +514,8 @@ static size_t s_secret_add_form (s_secret_t *secret, unsigned char *cursor, size
 //  --------------------------------------------------------------------------
 //  Fill the forms of a secret into its mapping.
 
-static void s_secret_fill (s_secret_t *secret, const unsigned char *raw, size_t length)
+static void
+s_secret_fill (s_secret_t *secret, const unsigned char *raw, size_t length)
 {
     unsigned char *cursor = secret->map;
     memcpy (cursor, raw, length);
@@ -542,7 +565,8 @@ static void s_secret_fill (s_secret_t *secret, const unsigned char *raw, size_t 
 //  --------------------------------------------------------------------------
 //  Copy a secret and its forms into locked memory.
 
-int vb_log_add_secret (const void *secret, size_t length)
+int
+vb_log_add_secret (const void *secret, size_t length)
 {
     if (!secret || length == 0 || length > VB_LOG_SECRET_MAX)
         return VB_EINVAL;
@@ -591,7 +615,8 @@ done:
 //  --------------------------------------------------------------------------
 //  Count registered secrets.
 
-size_t vb_log_secret_count (void)
+size_t
+vb_log_secret_count (void)
 {
     pthread_mutex_lock (&s_mutex);
     size_t count = s_secret_count;
@@ -602,7 +627,8 @@ size_t vb_log_secret_count (void)
 //  --------------------------------------------------------------------------
 //  Wipe and release every secret.
 
-void vb_log_forget_secrets (void)
+void
+vb_log_forget_secrets (void)
 {
     pthread_mutex_lock (&s_mutex);
     for (size_t i = 0; i < s_secret_count; i++) {

@@ -108,7 +108,8 @@ struct _vb_msg_t {
 //  --------------------------------------------------------------------------
 //  Round size up to the arena alignment; false when that overflows.
 
-static bool s_align (size_t size, size_t *aligned)
+static bool
+s_align (size_t size, size_t *aligned)
 {
     if (size > SIZE_MAX - (S_ALIGN - 1))
         return false;
@@ -120,7 +121,8 @@ static bool s_align (size_t size, size_t *aligned)
 //  ProtobufCAllocator.alloc: bump from the main block, or spill into a new
 //  malloc'd block; refuse past VB_MSG_ARENA_LIMIT.
 
-static void *s_arena_alloc (void *allocator_data, size_t size)
+static void *
+s_arena_alloc (void *allocator_data, size_t size)
 {
     vb_msg_t *self = (vb_msg_t *)allocator_data;
     size_t aligned;
@@ -148,7 +150,8 @@ static void *s_arena_alloc (void *allocator_data, size_t size)
 //  --------------------------------------------------------------------------
 //  ProtobufCAllocator.free: nothing; the arena is reset as a whole.
 
-static void s_arena_free (void *allocator_data, void *pointer)
+static void
+s_arena_free (void *allocator_data, void *pointer)
 {
     (void)allocator_data;
     (void)pointer;
@@ -159,7 +162,8 @@ static void s_arena_free (void *allocator_data, void *pointer)
 //  regrow the main block (up to VB_MSG_ARENA_KEEP_MAX) so the same traffic
 //  fits next time. Returns 0 or VB_ENOMEM.
 
-static int s_arena_reset (vb_msg_t *self)
+static int
+s_arena_reset (vb_msg_t *self)
 {
     self->envelope = NULL;
     self->topic[0] = '\0';
@@ -193,7 +197,8 @@ static int s_arena_reset (vb_msg_t *self)
 //  --------------------------------------------------------------------------
 //  Create a decoder.
 
-vb_msg_t *vb_msg_new (void)
+vb_msg_t *
+vb_msg_new (void)
 {
     vb_msg_t *self = (vb_msg_t *)zmalloc (sizeof (vb_msg_t));
     self->allocator.alloc = s_arena_alloc;
@@ -213,7 +218,8 @@ vb_msg_t *vb_msg_new (void)
 //  --------------------------------------------------------------------------
 //  Destroy a decoder.
 
-void vb_msg_destroy (vb_msg_t **self_p)
+void
+vb_msg_destroy (vb_msg_t **self_p)
 {
     assert (self_p);
     if (*self_p) {
@@ -234,7 +240,8 @@ void vb_msg_destroy (vb_msg_t **self_p)
 //  Strict UTF-8 check (no overlong forms, no surrogates, nothing past
 //  U+10FFFF), as protobuf requires of proto3 strings.
 
-static bool s_valid_utf8 (const char *text, size_t length)
+static bool
+s_valid_utf8 (const char *text, size_t length)
 {
     const unsigned char *cursor = (const unsigned char *)text;
     const unsigned char *limit = cursor + length;
@@ -282,7 +289,8 @@ static bool s_valid_utf8 (const char *text, size_t length)
 //  VB_ENOTFOUND (a oneof case is set but its member is NULL; a repeated field
 //  has a count but no array).
 
-static int s_walk (const ProtobufCMessage *message, size_t *bound)
+static int
+s_walk (const ProtobufCMessage *message, size_t *bound)
 {
     const ProtobufCMessageDescriptor *descriptor = message->descriptor;
     const uint8_t *base = (const uint8_t *)message;
@@ -370,7 +378,8 @@ static int s_walk (const ProtobufCMessage *message, size_t *bound)
 //  --------------------------------------------------------------------------
 //  Find the rule of a body case, or NULL for cases this build does not know.
 
-static const s_body_rule_t *s_body_rule (Venuebus__Envelope__BodyCase body_case)
+static const s_body_rule_t *
+s_body_rule (Venuebus__Envelope__BodyCase body_case)
 {
     for (size_t index = 0; index < S_BODY_RULE_COUNT; index++)
         if (s_body_rules[index].body_case == body_case)
@@ -381,7 +390,8 @@ static const s_body_rule_t *s_body_rule (Venuebus__Envelope__BodyCase body_case)
 //  --------------------------------------------------------------------------
 //  Compare a possibly NULL proto string with a topic slice.
 
-static bool s_same (const char *text, vb_topic_slice_t slice)
+static bool
+s_same (const char *text, vb_topic_slice_t slice)
 {
     return vb_topic_slice_eq (slice, text ? text : "");
 }
@@ -390,7 +400,8 @@ static bool s_same (const char *text, vb_topic_slice_t slice)
 //  Check an envelope against the rules in vb_msg.h. topic is NULL for bare
 //  envelopes. Returns 0 or VB_ENOTFOUND, VB_EVERSION, VB_EPERM.
 
-static int s_check_envelope (const Venuebus__Envelope *envelope, const vb_topic_t *topic)
+static int
+s_check_envelope (const Venuebus__Envelope *envelope, const vb_topic_t *topic)
 {
     if (!envelope->header)
         return VB_ENOTFOUND;
@@ -424,8 +435,8 @@ static int s_check_envelope (const Venuebus__Envelope *envelope, const vb_topic_
 //  frames), check the envelope, and compute the prefix length (topic + NUL)
 //  and an upper bound of the payload. Returns 0 or a negative code.
 
-static int s_prepare (const char *topic, const Venuebus__Envelope *envelope, size_t *prefix,
-                      size_t *bound)
+static int
+s_prepare (const char *topic, const Venuebus__Envelope *envelope, size_t *prefix, size_t *bound)
 {
     *prefix = 0;
     *bound = 0;
@@ -449,7 +460,8 @@ static int s_prepare (const char *topic, const Venuebus__Envelope *envelope, siz
 //  --------------------------------------------------------------------------
 //  Exact size of the frame, or VB_ELIMIT when it is over VB_MSG_FRAME_MAX.
 
-static int s_exact_size (const Venuebus__Envelope *envelope, size_t prefix, size_t *size)
+static int
+s_exact_size (const Venuebus__Envelope *envelope, size_t prefix, size_t *size)
 {
     size_t payload = venuebus__envelope__get_packed_size (envelope);
     if (payload > VB_MSG_FRAME_MAX - prefix)
@@ -462,8 +474,8 @@ static int s_exact_size (const Venuebus__Envelope *envelope, size_t prefix, size
 //  Write topic, NUL and envelope into buffer, which the caller has checked
 //  is large enough. Returns the frame length.
 
-static size_t s_pack (const char *topic, size_t prefix, const Venuebus__Envelope *envelope,
-                      uint8_t *buffer)
+static size_t
+s_pack (const char *topic, size_t prefix, const Venuebus__Envelope *envelope, uint8_t *buffer)
 {
     if (prefix) {
         memcpy (buffer, topic, prefix - 1);
@@ -475,8 +487,8 @@ static size_t s_pack (const char *topic, size_t prefix, const Venuebus__Envelope
 //  --------------------------------------------------------------------------
 //  Encode into a caller buffer, framed or bare.
 
-static int s_encode (const char *topic, const Venuebus__Envelope *envelope, uint8_t *buffer,
-                     size_t size)
+static int
+s_encode (const char *topic, const Venuebus__Envelope *envelope, uint8_t *buffer, size_t size)
 {
     assert (envelope);
     assert (buffer || size == 0);
@@ -501,8 +513,8 @@ static int s_encode (const char *topic, const Venuebus__Envelope *envelope, uint
 //  --------------------------------------------------------------------------
 //  Encode a bus frame.
 
-int vb_msg_encode (const char *topic, const Venuebus__Envelope *envelope, uint8_t *buffer,
-                   size_t size)
+int
+vb_msg_encode (const char *topic, const Venuebus__Envelope *envelope, uint8_t *buffer, size_t size)
 {
     if (!topic)
         return VB_EINVAL;
@@ -512,7 +524,8 @@ int vb_msg_encode (const char *topic, const Venuebus__Envelope *envelope, uint8_
 //  --------------------------------------------------------------------------
 //  Encode a router frame.
 
-int vb_msg_encode_bare (const Venuebus__Envelope *envelope, uint8_t *buffer, size_t size)
+int
+vb_msg_encode_bare (const Venuebus__Envelope *envelope, uint8_t *buffer, size_t size)
 {
     return s_encode (NULL, envelope, buffer, size);
 }
@@ -520,7 +533,8 @@ int vb_msg_encode_bare (const Venuebus__Envelope *envelope, uint8_t *buffer, siz
 //  --------------------------------------------------------------------------
 //  Map a libzmq failure, with errno read right after the call.
 
-static int s_zmq_error (int error)
+static int
+s_zmq_error (int error)
 {
     return error == EAGAIN || error == EINTR ? VB_EAGAIN : VB_EIO;
 }
@@ -530,7 +544,8 @@ static int s_zmq_error (int error)
 //  copied once by zmq_send; large ones straight into a ZeroMQ message of
 //  exact size.
 
-static int s_send (void *socket, const char *topic, const Venuebus__Envelope *envelope, int flags)
+static int
+s_send (void *socket, const char *topic, const Venuebus__Envelope *envelope, int flags)
 {
     assert (socket);
     assert (envelope);
@@ -567,7 +582,8 @@ static int s_send (void *socket, const char *topic, const Venuebus__Envelope *en
 //  --------------------------------------------------------------------------
 //  Send a bus frame.
 
-int vb_msg_send (void *socket, const char *topic, const Venuebus__Envelope *envelope, int flags)
+int
+vb_msg_send (void *socket, const char *topic, const Venuebus__Envelope *envelope, int flags)
 {
     if (!topic)
         return VB_EINVAL;
@@ -577,7 +593,8 @@ int vb_msg_send (void *socket, const char *topic, const Venuebus__Envelope *enve
 //  --------------------------------------------------------------------------
 //  Send a router frame.
 
-int vb_msg_send_bare (void *socket, const Venuebus__Envelope *envelope, int flags)
+int
+vb_msg_send_bare (void *socket, const Venuebus__Envelope *envelope, int flags)
 {
     return s_send (socket, NULL, envelope, flags);
 }
@@ -585,7 +602,8 @@ int vb_msg_send_bare (void *socket, const Venuebus__Envelope *envelope, int flag
 //  --------------------------------------------------------------------------
 //  Subscribe to one topic and its NUL.
 
-int vb_msg_subscribe_exact (void *socket, const char *topic)
+int
+vb_msg_subscribe_exact (void *socket, const char *topic)
 {
     assert (socket);
     if (!topic)
@@ -603,9 +621,21 @@ int vb_msg_subscribe_exact (void *socket, const char *topic)
 }
 
 //  --------------------------------------------------------------------------
+//  Clear the topic of a failed decode and pass its code on.
+
+static int
+s_forget (vb_msg_t *self, int rc)
+{
+    self->topic[0] = '\0';
+    memset (&self->topic_view, 0, sizeof (self->topic_view));
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
 //  Decode a frame (framed: topic, NUL, envelope) or a bare envelope.
 
-static int s_decode (vb_msg_t *self, const uint8_t *data, size_t size, bool framed)
+static int
+s_decode (vb_msg_t *self, const uint8_t *data, size_t size, bool framed)
 {
     assert (self);
     int rc = s_arena_reset (self);
@@ -615,51 +645,46 @@ static int s_decode (vb_msg_t *self, const uint8_t *data, size_t size, bool fram
         return VB_ETRUNC;
     if (size > VB_MSG_FRAME_MAX)
         return VB_ELIMIT;
-    vb_topic_t view;
     size_t prefix = 0;
     if (framed) {
         size_t scan = size < VB_TOPIC_MAX + 1 ? size : VB_TOPIC_MAX + 1;
         const uint8_t *end = (const uint8_t *)memchr (data, S_TOPIC_END, scan);
         if (!end)
             return size <= VB_TOPIC_MAX ? VB_ETRUNC : VB_ELIMIT;
+        //  Parse the topic from our own copy, so the view's slices stay valid
+        //  whatever happens to the caller's frame.
         size_t topic_length = (size_t)(end - data);
-        rc = vb_topic_parse ((const char *)data, topic_length, &view);
+        memcpy (self->topic, data, topic_length);
+        self->topic[topic_length] = '\0';
+        rc = vb_topic_parse (self->topic, topic_length, &self->topic_view);
         if (rc != 0)
-            return rc;
+            return s_forget (self, rc);
         prefix = topic_length + 1;
     }
     Venuebus__Envelope *envelope =
         venuebus__envelope__unpack (&self->allocator, size - prefix, data + prefix);
     if (!envelope) {
         if (self->over_limit)
-            return VB_ELIMIT;
+            return s_forget (self, VB_ELIMIT);
         if (self->out_of_memory)
-            return VB_ENOMEM;
-        return VB_ETYPE;
+            return s_forget (self, VB_ENOMEM);
+        return s_forget (self, VB_ETYPE);
     }
     size_t bound = 0;
     rc = s_walk (&envelope->base, &bound);
     if (rc == 0)
-        rc = s_check_envelope (envelope, framed ? &view : NULL);
+        rc = s_check_envelope (envelope, framed ? &self->topic_view : NULL);
     if (rc != 0)
-        return rc;
-
+        return s_forget (self, rc);
     self->envelope = envelope;
-    if (framed) {
-        //  Copy the topic and point the view's slices at the copy.
-        memcpy (self->topic, data, prefix - 1);
-        self->topic[prefix - 1] = '\0';
-        int parsed = vb_topic_parse (self->topic, prefix - 1, &self->topic_view);
-        assert (parsed == 0);
-        (void)parsed;
-    }
     return 0;
 }
 
 //  --------------------------------------------------------------------------
 //  Decode a bus frame.
 
-int vb_msg_decode (vb_msg_t *self, const uint8_t *frame, size_t size)
+int
+vb_msg_decode (vb_msg_t *self, const uint8_t *frame, size_t size)
 {
     return s_decode (self, frame, size, true);
 }
@@ -667,7 +692,8 @@ int vb_msg_decode (vb_msg_t *self, const uint8_t *frame, size_t size)
 //  --------------------------------------------------------------------------
 //  Decode a router frame.
 
-int vb_msg_decode_bare (vb_msg_t *self, const uint8_t *data, size_t size)
+int
+vb_msg_decode_bare (vb_msg_t *self, const uint8_t *data, size_t size)
 {
     return s_decode (self, data, size, false);
 }
@@ -675,7 +701,8 @@ int vb_msg_decode_bare (vb_msg_t *self, const uint8_t *data, size_t size)
 //  --------------------------------------------------------------------------
 //  Receive one part into the decoder's message and decode it in place.
 
-static int s_recv (vb_msg_t *self, void *socket, int flags, bool framed)
+static int
+s_recv (vb_msg_t *self, void *socket, int flags, bool framed)
 {
     assert (self);
     assert (socket);
@@ -694,7 +721,8 @@ static int s_recv (vb_msg_t *self, void *socket, int flags, bool framed)
 //  --------------------------------------------------------------------------
 //  Receive a bus frame.
 
-int vb_msg_recv (vb_msg_t *self, void *socket, int flags)
+int
+vb_msg_recv (vb_msg_t *self, void *socket, int flags)
 {
     return s_recv (self, socket, flags, true);
 }
@@ -702,7 +730,8 @@ int vb_msg_recv (vb_msg_t *self, void *socket, int flags)
 //  --------------------------------------------------------------------------
 //  Receive a router frame.
 
-int vb_msg_recv_bare (vb_msg_t *self, void *socket, int flags)
+int
+vb_msg_recv_bare (vb_msg_t *self, void *socket, int flags)
 {
     return s_recv (self, socket, flags, false);
 }
@@ -710,25 +739,29 @@ int vb_msg_recv_bare (vb_msg_t *self, void *socket, int flags)
 //  --------------------------------------------------------------------------
 //  Accessors.
 
-const Venuebus__Envelope *vb_msg_envelope (vb_msg_t *self)
+const Venuebus__Envelope *
+vb_msg_envelope (vb_msg_t *self)
 {
     assert (self);
     return self->envelope;
 }
 
-const char *vb_msg_topic (vb_msg_t *self)
+const char *
+vb_msg_topic (vb_msg_t *self)
 {
     assert (self);
     return self->topic;
 }
 
-const vb_topic_t *vb_msg_topic_view (vb_msg_t *self)
+const vb_topic_t *
+vb_msg_topic_view (vb_msg_t *self)
 {
     assert (self);
     return &self->topic_view;
 }
 
-size_t vb_msg_arena_mallocs (vb_msg_t *self)
+size_t
+vb_msg_arena_mallocs (vb_msg_t *self)
 {
     assert (self);
     return self->mallocs;
@@ -737,7 +770,8 @@ size_t vb_msg_arena_mallocs (vb_msg_t *self)
 //  --------------------------------------------------------------------------
 //  Decimal -> wire.
 
-void vb_msg_decimal_set (Venuebus__Decimal *out, vb_decimal_t value)
+void
+vb_msg_decimal_set (Venuebus__Decimal *out, vb_decimal_t value)
 {
     assert (out);
     venuebus__decimal__init (out);
@@ -748,7 +782,8 @@ void vb_msg_decimal_set (Venuebus__Decimal *out, vb_decimal_t value)
 //  --------------------------------------------------------------------------
 //  Wire -> decimal, with the exponent range vb_decimal accepts.
 
-int vb_msg_decimal_get (const Venuebus__Decimal *in, vb_decimal_t *out)
+int
+vb_msg_decimal_get (const Venuebus__Decimal *in, vb_decimal_t *out)
 {
     assert (out);
     if (!in)
@@ -763,7 +798,8 @@ int vb_msg_decimal_get (const Venuebus__Decimal *in, vb_decimal_t *out)
 //  --------------------------------------------------------------------------
 //  Name of a body case.
 
-const char *vb_msg_body_name (Venuebus__Envelope__BodyCase body_case)
+const char *
+vb_msg_body_name (Venuebus__Envelope__BodyCase body_case)
 {
     const s_body_rule_t *rule = s_body_rule (body_case);
     return rule ? rule->name : NULL;

@@ -47,7 +47,8 @@ struct _vb_ratelimit_t {
 //  --------------------------------------------------------------------------
 //  Current monotonic time of the limiter's clock.
 
-static int64_t s_now (vb_ratelimit_t *self)
+static int64_t
+s_now (vb_ratelimit_t *self)
 {
     return vb_clock_mono_ns (self->clock);
 }
@@ -55,7 +56,8 @@ static int64_t s_now (vb_ratelimit_t *self)
 //  --------------------------------------------------------------------------
 //  Check a request. Returns 0, VB_EINVAL or VB_ELIMIT, and its bucket mask.
 
-static int s_check_request (vb_ratelimit_t *self, const vb_rl_request_t *request, uint64_t *mask_p)
+static int
+s_check_request (vb_ratelimit_t *self, const vb_rl_request_t *request, uint64_t *mask_p)
 {
     if (!request || request->count == 0 || request->count > VB_RL_REQUEST_BUCKETS_MAX)
         return VB_EINVAL;
@@ -81,7 +83,8 @@ static int s_check_request (vb_ratelimit_t *self, const vb_rl_request_t *request
 //  ns until `weight` conforms in one bucket at now_ns (0 if it does now).
 //  weight <= burst is checked by the caller.
 
-static int64_t s_bucket_wait (s_bucket_t *bucket, uint32_t weight, int64_t now_ns)
+static int64_t
+s_bucket_wait (s_bucket_t *bucket, uint32_t weight, int64_t now_ns)
 {
     s_wide_t now = (s_wide_t)now_ns * bucket->limit;
     //  Conforms when TAT + (weight - burst) x period <= now (scaled).
@@ -100,7 +103,8 @@ static int64_t s_bucket_wait (s_bucket_t *bucket, uint32_t weight, int64_t now_n
 //  --------------------------------------------------------------------------
 //  ns until a checked request conforms in all its buckets.
 
-static int64_t s_request_wait (vb_ratelimit_t *self, const vb_rl_request_t *request, int64_t now_ns)
+static int64_t
+s_request_wait (vb_ratelimit_t *self, const vb_rl_request_t *request, int64_t now_ns)
 {
     int64_t wait = 0;
     for (size_t index = 0; index < request->count; index++) {
@@ -115,7 +119,8 @@ static int64_t s_request_wait (vb_ratelimit_t *self, const vb_rl_request_t *requ
 //  --------------------------------------------------------------------------
 //  Take a conforming, checked request from all of its buckets.
 
-static void s_take (vb_ratelimit_t *self, const vb_rl_request_t *request, int64_t now_ns)
+static void
+s_take (vb_ratelimit_t *self, const vb_rl_request_t *request, int64_t now_ns)
 {
     for (size_t index = 0; index < request->count; index++) {
         s_bucket_t *bucket = &self->buckets[request->bucket[index]];
@@ -128,7 +133,8 @@ static void s_take (vb_ratelimit_t *self, const vb_rl_request_t *request, int64_
 //  --------------------------------------------------------------------------
 //  Count a request in or out of its buckets' queued totals.
 
-static void s_count_queued (vb_ratelimit_t *self, const vb_rl_request_t *request, bool queued)
+static void
+s_count_queued (vb_ratelimit_t *self, const vb_rl_request_t *request, bool queued)
 {
     for (size_t index = 0; index < request->count; index++) {
         s_bucket_t *bucket = &self->buckets[request->bucket[index]];
@@ -144,7 +150,8 @@ static void s_count_queued (vb_ratelimit_t *self, const vb_rl_request_t *request
 //  --------------------------------------------------------------------------
 //  Create a limiter.
 
-vb_ratelimit_t *vb_ratelimit_new (vb_clock_t *clock, size_t queue_capacity)
+vb_ratelimit_t *
+vb_ratelimit_new (vb_clock_t *clock, size_t queue_capacity)
 {
     if (queue_capacity == 0 || queue_capacity > SIZE_MAX / sizeof (s_entry_t))
         return NULL;
@@ -159,7 +166,8 @@ vb_ratelimit_t *vb_ratelimit_new (vb_clock_t *clock, size_t queue_capacity)
 //  --------------------------------------------------------------------------
 //  Destroy a limiter.
 
-void vb_ratelimit_destroy (vb_ratelimit_t **self_p)
+void
+vb_ratelimit_destroy (vb_ratelimit_t **self_p)
 {
     assert (self_p);
     if (*self_p) {
@@ -178,7 +186,8 @@ void vb_ratelimit_destroy (vb_ratelimit_t **self_p)
 //  --------------------------------------------------------------------------
 //  Add a bucket.
 
-int vb_ratelimit_add_bucket (vb_ratelimit_t *self, const vb_rl_bucket_def_t *def)
+int
+vb_ratelimit_add_bucket (vb_ratelimit_t *self, const vb_rl_bucket_def_t *def)
 {
     assert (self);
     if (!def || !def->name || !*def->name || def->limit == 0 || def->limit > VB_RL_LIMIT_MAX ||
@@ -208,7 +217,8 @@ int vb_ratelimit_add_bucket (vb_ratelimit_t *self, const vb_rl_bucket_def_t *def
 //  --------------------------------------------------------------------------
 //  Find a bucket by name.
 
-int vb_ratelimit_find (vb_ratelimit_t *self, const char *name)
+int
+vb_ratelimit_find (vb_ratelimit_t *self, const char *name)
 {
     assert (self);
     if (!name)
@@ -222,13 +232,15 @@ int vb_ratelimit_find (vb_ratelimit_t *self, const char *name)
 //  --------------------------------------------------------------------------
 //  Bucket count, names and scopes.
 
-size_t vb_ratelimit_bucket_count (vb_ratelimit_t *self)
+size_t
+vb_ratelimit_bucket_count (vb_ratelimit_t *self)
 {
     assert (self);
     return self->bucket_count;
 }
 
-const char *vb_ratelimit_bucket_name (vb_ratelimit_t *self, int bucket)
+const char *
+vb_ratelimit_bucket_name (vb_ratelimit_t *self, int bucket)
 {
     assert (self);
     if (bucket < 0 || (size_t)bucket >= self->bucket_count)
@@ -236,7 +248,8 @@ const char *vb_ratelimit_bucket_name (vb_ratelimit_t *self, int bucket)
     return self->buckets[bucket].name;
 }
 
-const char *vb_ratelimit_bucket_scope (vb_ratelimit_t *self, int bucket)
+const char *
+vb_ratelimit_bucket_scope (vb_ratelimit_t *self, int bucket)
 {
     assert (self);
     if (bucket < 0 || (size_t)bucket >= self->bucket_count)
@@ -247,7 +260,8 @@ const char *vb_ratelimit_bucket_scope (vb_ratelimit_t *self, int bucket)
 //  --------------------------------------------------------------------------
 //  Take a request now if it conforms and no queued request shares a bucket.
 
-int vb_ratelimit_try (vb_ratelimit_t *self, const vb_rl_request_t *request)
+int
+vb_ratelimit_try (vb_ratelimit_t *self, const vb_rl_request_t *request)
 {
     assert (self);
     int rc = s_check_request (self, request, NULL);
@@ -266,7 +280,8 @@ int vb_ratelimit_try (vb_ratelimit_t *self, const vb_rl_request_t *request)
 //  --------------------------------------------------------------------------
 //  Wait for one request alone.
 
-int64_t vb_ratelimit_request_wait_ns (vb_ratelimit_t *self, const vb_rl_request_t *request)
+int64_t
+vb_ratelimit_request_wait_ns (vb_ratelimit_t *self, const vb_rl_request_t *request)
 {
     assert (self);
     int rc = s_check_request (self, request, NULL);
@@ -278,8 +293,9 @@ int64_t vb_ratelimit_request_wait_ns (vb_ratelimit_t *self, const vb_rl_request_
 //  --------------------------------------------------------------------------
 //  Queue a request in its lane.
 
-int vb_ratelimit_enqueue (vb_ratelimit_t *self, vb_rl_priority_t priority,
-                          const vb_rl_request_t *request, void *user)
+int
+vb_ratelimit_enqueue (vb_ratelimit_t *self, vb_rl_priority_t priority,
+                      const vb_rl_request_t *request, void *user)
 {
     assert (self);
     if (priority < VB_RL_PRIO_CANCEL || priority > VB_RL_PRIO_MARKET_DATA || !user)
@@ -306,7 +322,8 @@ int vb_ratelimit_enqueue (vb_ratelimit_t *self, vb_rl_priority_t priority,
 //  *wait_p the shortest wait of any head that is not behind a reservation
 //  (VB_ENOTFOUND when every lane is empty).
 
-static void *s_walk (vb_ratelimit_t *self, bool take, int64_t *wait_p)
+static void *
+s_walk (vb_ratelimit_t *self, bool take, int64_t *wait_p)
 {
     int64_t now_ns = s_now (self);
     uint64_t reserved = 0;
@@ -348,7 +365,8 @@ static void *s_walk (vb_ratelimit_t *self, bool take, int64_t *wait_p)
 //  --------------------------------------------------------------------------
 //  Take the queued request that may go now.
 
-void *vb_ratelimit_next (vb_ratelimit_t *self)
+void *
+vb_ratelimit_next (vb_ratelimit_t *self)
 {
     assert (self);
     return s_walk (self, true, NULL);
@@ -357,7 +375,8 @@ void *vb_ratelimit_next (vb_ratelimit_t *self)
 //  --------------------------------------------------------------------------
 //  Time until vb_ratelimit_next may return something.
 
-int64_t vb_ratelimit_wait_ns (vb_ratelimit_t *self)
+int64_t
+vb_ratelimit_wait_ns (vb_ratelimit_t *self)
 {
     assert (self);
     int64_t wait = VB_ENOTFOUND;
@@ -368,7 +387,8 @@ int64_t vb_ratelimit_wait_ns (vb_ratelimit_t *self)
 //  --------------------------------------------------------------------------
 //  Depth of one lane.
 
-size_t vb_ratelimit_depth (vb_ratelimit_t *self, vb_rl_priority_t priority)
+size_t
+vb_ratelimit_depth (vb_ratelimit_t *self, vb_rl_priority_t priority)
 {
     assert (self);
     if (priority < VB_RL_PRIO_CANCEL || priority > VB_RL_PRIO_MARKET_DATA)
@@ -379,7 +399,8 @@ size_t vb_ratelimit_depth (vb_ratelimit_t *self, vb_rl_priority_t priority)
 //  --------------------------------------------------------------------------
 //  Remove a queued request by user pointer, keeping the order of the rest.
 
-int vb_ratelimit_remove (vb_ratelimit_t *self, void *user)
+int
+vb_ratelimit_remove (vb_ratelimit_t *self, void *user)
 {
     assert (self);
     for (size_t index = 0; index < VB_RL_PRIO_COUNT; index++) {
@@ -408,7 +429,8 @@ int vb_ratelimit_remove (vb_ratelimit_t *self, void *user)
 //  Tighten a bucket to the venue's count: used_now units in use now means
 //  TAT = now + used_now x period (scaled).
 
-int vb_ratelimit_correct (vb_ratelimit_t *self, int bucket, uint64_t used_now)
+int
+vb_ratelimit_correct (vb_ratelimit_t *self, int bucket, uint64_t used_now)
 {
     assert (self);
     if (bucket < 0 || (size_t)bucket >= self->bucket_count)
@@ -425,7 +447,8 @@ int vb_ratelimit_correct (vb_ratelimit_t *self, int bucket, uint64_t used_now)
 //  --------------------------------------------------------------------------
 //  Block one bucket or all until a monotonic time.
 
-int vb_ratelimit_block_until (vb_ratelimit_t *self, int bucket, int64_t until_ns)
+int
+vb_ratelimit_block_until (vb_ratelimit_t *self, int bucket, int64_t until_ns)
 {
     assert (self);
     if (bucket != VB_RL_ALL && (bucket < 0 || (size_t)bucket >= self->bucket_count))
@@ -440,7 +463,8 @@ int vb_ratelimit_block_until (vb_ratelimit_t *self, int bucket, int64_t until_ns
 //  --------------------------------------------------------------------------
 //  Block for a duration from now.
 
-int vb_ratelimit_block_for (vb_ratelimit_t *self, int bucket, int64_t duration_ns)
+int
+vb_ratelimit_block_for (vb_ratelimit_t *self, int bucket, int64_t duration_ns)
 {
     assert (self);
     if (duration_ns < 0)
@@ -453,7 +477,8 @@ int vb_ratelimit_block_for (vb_ratelimit_t *self, int bucket, int64_t duration_n
 //  --------------------------------------------------------------------------
 //  Units in use now: (TAT - now) / period, rounded up, out of the burst.
 
-int vb_ratelimit_usage (vb_ratelimit_t *self, int bucket, uint32_t *used, uint32_t *capacity)
+int
+vb_ratelimit_usage (vb_ratelimit_t *self, int bucket, uint32_t *used, uint32_t *capacity)
 {
     assert (self);
     if (bucket < 0 || (size_t)bucket >= self->bucket_count)

@@ -44,7 +44,8 @@ static const s_kind_name_t s_kind_names[] = {
 //  --------------------------------------------------------------------------
 //  True for the bytes a plain component may hold: [A-Za-z0-9_-].
 
-static bool s_component_char (char c)
+static bool
+s_component_char (char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '-';
@@ -53,7 +54,8 @@ static bool s_component_char (char c)
 //  --------------------------------------------------------------------------
 //  True for the bytes a symbol's base or quote may hold: [A-Z0-9].
 
-static bool s_symbol_char (char c)
+static bool
+s_symbol_char (char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
@@ -61,7 +63,8 @@ static bool s_symbol_char (char c)
 //  --------------------------------------------------------------------------
 //  Check a plain component of `length` bytes.
 
-static bool s_valid_component (const char *text, size_t length)
+static bool
+s_valid_component (const char *text, size_t length)
 {
     if (length == 0 || length > VB_TOPIC_COMPONENT_MAX)
         return false;
@@ -75,7 +78,8 @@ static bool s_valid_component (const char *text, size_t length)
 //  Check a BASE-QUOTE symbol of `length` bytes: exactly one joiner, with at
 //  least one [A-Z0-9] on each side.
 
-static bool s_valid_symbol (const char *text, size_t length)
+static bool
+s_valid_symbol (const char *text, size_t length)
 {
     if (length == 0 || length > VB_TOPIC_COMPONENT_MAX)
         return false;
@@ -95,7 +99,8 @@ static bool s_valid_symbol (const char *text, size_t length)
 //  Check a candle interval of `length` bytes: a count without leading zeros
 //  followed by one unit.
 
-static bool s_valid_interval (const char *text, size_t length)
+static bool
+s_valid_interval (const char *text, size_t length)
 {
     if (length < 2 || length > VB_TOPIC_INTERVAL_DIGITS + 1)
         return false;
@@ -112,7 +117,8 @@ static bool s_valid_interval (const char *text, size_t length)
 //  Append `length` bytes to buffer at *used, keeping room for the NUL.
 //  Returns false when they do not fit.
 
-static bool s_append (char *buffer, size_t size, size_t *used, const char *text, size_t length)
+static bool
+s_append (char *buffer, size_t size, size_t *used, const char *text, size_t length)
 {
     if (size == 0 || *used + length > size - 1)
         return false;
@@ -125,7 +131,8 @@ static bool s_append (char *buffer, size_t size, size_t *used, const char *text,
 //  Join the NULL-terminated list of parts into buffer with a NUL. The parts
 //  were validated by the caller. Returns the length or VB_ETRUNC.
 
-static int s_join (char *buffer, size_t size, const char *const *parts)
+static int
+s_join (char *buffer, size_t size, const char *const *parts)
 {
     size_t used = 0;
     for (size_t index = 0; parts[index]; index++)
@@ -138,7 +145,8 @@ static int s_join (char *buffer, size_t size, const char *const *parts)
 //  --------------------------------------------------------------------------
 //  Check a NUL-terminated argument with one of the validators above.
 
-static bool s_check (const char *text, bool (*valid) (const char *, size_t))
+static bool
+s_check (const char *text, bool (*valid) (const char *, size_t))
 {
     return text && valid (text, strnlen (text, VB_TOPIC_COMPONENT_MAX + 1));
 }
@@ -146,8 +154,9 @@ static bool s_check (const char *text, bool (*valid) (const char *, size_t))
 //  --------------------------------------------------------------------------
 //  Build a market-data topic.
 
-int vb_topic_md (char *buffer, size_t size, const char *venue, const char *symbol,
-                 vb_topic_kind_t kind, const char *interval)
+int
+vb_topic_md (char *buffer, size_t size, const char *venue, const char *symbol, vb_topic_kind_t kind,
+             const char *interval)
 {
     assert (buffer);
     if (!s_check (venue, s_valid_component) || !s_check (symbol, s_valid_symbol))
@@ -171,7 +180,8 @@ int vb_topic_md (char *buffer, size_t size, const char *venue, const char *symbo
 //  --------------------------------------------------------------------------
 //  Build an execution-report topic.
 
-int vb_topic_ex (char *buffer, size_t size, const char *account, const char *strategy)
+int
+vb_topic_ex (char *buffer, size_t size, const char *account, const char *strategy)
 {
     assert (buffer);
     if (!s_check (account, s_valid_component) || !s_check (strategy, s_valid_component))
@@ -183,7 +193,8 @@ int vb_topic_ex (char *buffer, size_t size, const char *account, const char *str
 //  --------------------------------------------------------------------------
 //  Build a system topic.
 
-int vb_topic_sys (char *buffer, size_t size, const char *service, const char *kind)
+int
+vb_topic_sys (char *buffer, size_t size, const char *service, const char *kind)
 {
     assert (buffer);
     if (!s_check (service, s_valid_component) || !s_check (kind, s_valid_component))
@@ -195,7 +206,8 @@ int vb_topic_sys (char *buffer, size_t size, const char *service, const char *ki
 //  --------------------------------------------------------------------------
 //  Build the prefix that matches every market-data topic of one symbol.
 
-int vb_topic_md_prefix (char *buffer, size_t size, const char *venue, const char *symbol)
+int
+vb_topic_md_prefix (char *buffer, size_t size, const char *venue, const char *symbol)
 {
     assert (buffer);
     if (!s_check (venue, s_valid_component) || !s_check (symbol, s_valid_symbol))
@@ -209,7 +221,8 @@ int vb_topic_md_prefix (char *buffer, size_t size, const char *venue, const char
 //  limit when last is true (the rest must then hold no '.'). Returns false
 //  when the separator is missing, or present where none may be.
 
-static bool s_next (const char **cursor, const char *limit, bool last, vb_topic_slice_t *slice)
+static bool
+s_next (const char **cursor, const char *limit, bool last, vb_topic_slice_t *slice)
 {
     const char *start = *cursor;
     const char *dot = memchr (start, S_SEPARATOR, (size_t)(limit - start));
@@ -232,7 +245,8 @@ static bool s_next (const char **cursor, const char *limit, bool last, vb_topic_
 //  --------------------------------------------------------------------------
 //  True when text of `length` bytes starts with the NUL-terminated prefix.
 
-static bool s_starts_with (const char *text, size_t length, const char *prefix)
+static bool
+s_starts_with (const char *text, size_t length, const char *prefix)
 {
     size_t prefix_length = strlen (prefix);
     return length >= prefix_length && memcmp (text, prefix, prefix_length) == 0;
@@ -242,7 +256,8 @@ static bool s_starts_with (const char *text, size_t length, const char *prefix)
 //  Parse the kind of a market-data topic: the rest of the text after the
 //  symbol's dot.
 
-static int s_parse_md_kind (const char *text, size_t length, vb_topic_t *out)
+static int
+s_parse_md_kind (const char *text, size_t length, vb_topic_t *out)
 {
     if (s_starts_with (text, length, S_CANDLE_PREFIX)) {
         size_t skip = strlen (S_CANDLE_PREFIX);
@@ -267,7 +282,8 @@ static int s_parse_md_kind (const char *text, size_t length, vb_topic_t *out)
 //  --------------------------------------------------------------------------
 //  Parse the body of a topic after its domain prefix.
 
-static int s_parse_body (const char *cursor, const char *limit, vb_topic_t *out)
+static int
+s_parse_body (const char *cursor, const char *limit, vb_topic_t *out)
 {
     if (out->domain == VB_TOPIC_DOMAIN_MD) {
         if (!s_next (&cursor, limit, false, &out->venue) ||
@@ -288,7 +304,8 @@ static int s_parse_body (const char *cursor, const char *limit, vb_topic_t *out)
 //  --------------------------------------------------------------------------
 //  Parse a topic into borrowed slices.
 
-int vb_topic_parse (const char *text, size_t length, vb_topic_t *out)
+int
+vb_topic_parse (const char *text, size_t length, vb_topic_t *out)
 {
     assert (out);
     memset (out, 0, sizeof (*out));
@@ -319,7 +336,8 @@ int vb_topic_parse (const char *text, size_t length, vb_topic_t *out)
 //  --------------------------------------------------------------------------
 //  Look a kind's wire name up in the table.
 
-const char *vb_topic_kind_name (vb_topic_kind_t kind)
+const char *
+vb_topic_kind_name (vb_topic_kind_t kind)
 {
     for (size_t index = 0; index < S_KIND_COUNT; index++)
         if (s_kind_names[index].kind == kind)
@@ -330,7 +348,8 @@ const char *vb_topic_kind_name (vb_topic_kind_t kind)
 //  --------------------------------------------------------------------------
 //  Compare a slice with a C string.
 
-bool vb_topic_slice_eq (vb_topic_slice_t slice, const char *text)
+bool
+vb_topic_slice_eq (vb_topic_slice_t slice, const char *text)
 {
     if (!text)
         return false;

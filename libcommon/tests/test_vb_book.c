@@ -15,7 +15,8 @@
 #include "vb_error.h"
 
 //  Parse a NUL-terminated decimal, asserting success.
-static vb_decimal_t s_dec (const char *text)
+static vb_decimal_t
+s_dec (const char *text)
 {
     vb_decimal_t value = {0, 0};
     int rc = vb_decimal_parse (text, strlen (text), &value);
@@ -24,15 +25,17 @@ static vb_decimal_t s_dec (const char *text)
 }
 
 //  Set one level from text, asserting success.
-static void s_set (vb_book_t *book, vb_book_side_t side, const char *price, const char *qty)
+static void
+s_set (vb_book_t *book, vb_book_side_t side, const char *price, const char *qty)
 {
     int rc = vb_book_set (book, side, s_dec (price), s_dec (qty));
     cr_assert_eq (rc, 0, "set %s %s: %d", price, qty, rc);
 }
 
 //  Assert the level `index` from the best reads back as exactly this text.
-static void s_expect_level (vb_book_t *book, vb_book_side_t side, size_t index, const char *price,
-                            const char *qty)
+static void
+s_expect_level (vb_book_t *book, vb_book_side_t side, size_t index, const char *price,
+                const char *qty)
 {
     vb_decimal_t level_price, level_qty;
     cr_assert_eq (vb_book_level (book, side, index, &level_price, &level_qty), 0,
@@ -284,7 +287,8 @@ typedef struct {
     size_t count;
 } s_model_t;
 
-static void s_model_set (s_model_t *model, bool bid, int64_t price, int64_t qty)
+static void
+s_model_set (s_model_t *model, bool bid, int64_t price, int64_t qty)
 {
     size_t index = 0;
     while (index < model->count &&
@@ -368,7 +372,8 @@ Test (vb_book, grows_past_its_first_buffer_in_both_directions)
 }
 
 //  Load one side from text pairs given best first.
-static void s_load (vb_book_t *book, vb_book_side_t side, const char *levels[][2], size_t count)
+static void
+s_load (vb_book_t *book, vb_book_side_t side, const char *levels[][2], size_t count)
 {
     for (size_t index = 0; index < count; index++)
         s_set (book, side, levels[index][0], levels[index][1]);

@@ -71,19 +71,22 @@ static char s_dir[] = "/tmp/test_vb_config.XXXXXX";
 static char s_path[PATH_MAX];
 static char *s_empty_env[] = {NULL};
 
-static void s_setup (void)
+static void
+s_setup (void)
 {
     cr_assert_not_null (mkdtemp (s_dir));
     snprintf (s_path, sizeof (s_path), "%s/service.cfg", s_dir);
 }
 
-static void s_teardown (void)
+static void
+s_teardown (void)
 {
     unlink (s_path);
     rmdir (s_dir);
 }
 
-static void s_write (const char *text)
+static void
+s_write (const char *text)
 {
     FILE *file = fopen (s_path, "w");
     cr_assert_not_null (file);
@@ -92,7 +95,8 @@ static void s_write (const char *text)
 }
 
 //  Load with argv given as a NULL-terminated list after the program name.
-static int s_load (vb_config_t *config, char **env, char **args)
+static int
+s_load (vb_config_t *config, char **env, char **args)
 {
     char *argv[32] = {"svc"};
     int argc = 1;
@@ -101,7 +105,8 @@ static int s_load (vb_config_t *config, char **env, char **args)
     return vb_config_load (config, argc, argv, env ? env : s_empty_env);
 }
 
-static vb_config_t *s_new (void)
+static vb_config_t *
+s_new (void)
 {
     vb_config_t *config = vb_config_new (s_keys, KEY_COUNT);
     cr_assert_not_null (config);
@@ -109,8 +114,9 @@ static vb_config_t *s_new (void)
 }
 
 //  Assert that loading fails with rc and an error containing every fragment.
-static void s_expect_error (vb_config_t *config, int expected_rc, char **env, char **args,
-                            const char *one, const char *two)
+static void
+s_expect_error (vb_config_t *config, int expected_rc, char **env, char **args, const char *one,
+                const char *two)
 {
     int rc = s_load (config, env, args);
     cr_assert_eq (rc, expected_rc, "rc %d, error: %s", rc, vb_config_error (config));

@@ -12,13 +12,15 @@
 #include "vb_error.h"
 
 //  Parse a NUL-terminated string.
-static int s_parse (const char *text, vb_decimal_t *out)
+static int
+s_parse (const char *text, vb_decimal_t *out)
 {
     return vb_decimal_parse (text, strlen (text), out);
 }
 
 //  Parse text, asserting success, and return the value.
-static vb_decimal_t s_value (const char *text)
+static vb_decimal_t
+s_value (const char *text)
 {
     vb_decimal_t value = {0, 0};
     int rc = s_parse (text, &value);
@@ -27,7 +29,8 @@ static vb_decimal_t s_value (const char *text)
 }
 
 //  Assert that text parses to mantissa x 10^exponent.
-static void s_expect (const char *text, int64_t mantissa, int32_t exponent)
+static void
+s_expect (const char *text, int64_t mantissa, int32_t exponent)
 {
     vb_decimal_t value = s_value (text);
     cr_assert_eq (value.mantissa, mantissa, "\"%s\": mantissa %lld, want %lld", text,
@@ -37,7 +40,8 @@ static void s_expect (const char *text, int64_t mantissa, int32_t exponent)
 }
 
 //  Assert that text is rejected with code, and that out is left untouched.
-static void s_reject (const char *text, size_t length, int code)
+static void
+s_reject (const char *text, size_t length, int code)
 {
     vb_decimal_t value = {77, 7};
     int rc = vb_decimal_parse (text, length, &value);
@@ -47,7 +51,8 @@ static void s_reject (const char *text, size_t length, int code)
 }
 
 //  Assert that formatting the parsed text gives it back unchanged.
-static void s_round_trip (const char *text)
+static void
+s_round_trip (const char *text)
 {
     char buffer[VB_DECIMAL_TEXT_MAX];
     int length = vb_decimal_format (s_value (text), buffer, sizeof buffer);

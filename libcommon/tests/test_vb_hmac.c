@@ -16,7 +16,8 @@
 //  --------------------------------------------------------------------------
 //  Decode a lowercase hex literal into out; returns the byte count.
 
-static size_t s_unhex (const char *hex, uint8_t *out, size_t out_size)
+static size_t
+s_unhex (const char *hex, uint8_t *out, size_t out_size)
 {
     size_t length = strlen (hex);
     cr_assert_eq (length % 2, 0);
@@ -65,7 +66,8 @@ static const s_rfc4231_t s_rfc4231[] = {
 //  --------------------------------------------------------------------------
 //  Build the key of one RFC 4231 case; returns its size.
 
-static size_t s_rfc4231_key (const s_rfc4231_t *vector, uint8_t *key, size_t key_max)
+static size_t
+s_rfc4231_key (const s_rfc4231_t *vector, uint8_t *key, size_t key_max)
 {
     if (vector->key_text) {
         size_t size = strlen (vector->key_text);

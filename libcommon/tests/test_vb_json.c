@@ -21,7 +21,8 @@ static const char s_binance_depth[] =
 
 //  Walks a whole document reading every scalar; returns 0 or the first error.
 //  Counts the scalars it read in *scalars.
-static int s_walk (vb_json_val_t *value, size_t *scalars)
+static int
+s_walk (vb_json_val_t *value, size_t *scalars)
 {
     vb_json_iter_t iter;
     vb_json_val_t child;
@@ -70,7 +71,8 @@ static int s_walk (vb_json_val_t *value, size_t *scalars)
 }
 
 //  Parses text and walks it; returns 0 or the first error.
-static int s_parse_walk (vb_json_t *json, const char *text, size_t size)
+static int
+s_parse_walk (vb_json_t *json, const char *text, size_t size)
 {
     vb_json_val_t root;
     size_t scalars = 0;
@@ -78,7 +80,8 @@ static int s_parse_walk (vb_json_t *json, const char *text, size_t size)
     return rc ? rc : s_walk (&root, &scalars);
 }
 
-static void s_assert_string (vb_json_val_t *value, const char *expected)
+static void
+s_assert_string (vb_json_val_t *value, const char *expected)
 {
     const char *text;
     size_t length;
@@ -87,7 +90,8 @@ static void s_assert_string (vb_json_val_t *value, const char *expected)
     cr_assert (memcmp (text, expected, length) == 0, "got \"%.*s\"", (int)length, text);
 }
 
-static void s_assert_decimal (vb_json_val_t *value, int64_t mantissa, int32_t exponent)
+static void
+s_assert_decimal (vb_json_val_t *value, int64_t mantissa, int32_t exponent)
 {
     vb_decimal_t decimal;
     cr_assert_eq (vb_json_decimal (value, &decimal), 0);

@@ -43,14 +43,16 @@
 static char s_dir[64];
 static char s_path[128];
 
-static void s_setup (void)
+static void
+s_setup (void)
 {
     snprintf (s_dir, sizeof (s_dir), "/tmp/vb-keystore-XXXXXX");
     cr_assert_not_null (mkdtemp (s_dir));
     snprintf (s_path, sizeof (s_path), "%s/keys.vbks", s_dir);
 }
 
-static void s_teardown (void)
+static void
+s_teardown (void)
 {
     DIR *dir = opendir (s_dir);
     if (!dir)
@@ -71,7 +73,8 @@ static void s_teardown (void)
 TestSuite (vb_keystore, .init = s_setup, .fini = s_teardown);
 
 //  A keystore with two entries and the cheap KDF.
-static vb_keystore_t *s_sample (void)
+static vb_keystore_t *
+s_sample (void)
 {
     vb_keystore_t *keystore = vb_keystore_new ();
     cr_assert_eq (vb_keystore_set_kdf (keystore, CHEAP_N, CHEAP_R, CHEAP_P), 0);
@@ -83,14 +86,16 @@ static vb_keystore_t *s_sample (void)
     return keystore;
 }
 
-static void s_save_sample (void)
+static void
+s_save_sample (void)
 {
     vb_keystore_t *keystore = s_sample ();
     cr_assert_eq (vb_keystore_save (keystore, s_path, PASS, PASS_LEN), 0);
     vb_keystore_destroy (&keystore);
 }
 
-static int s_load (const char *passphrase)
+static int
+s_load (const char *passphrase)
 {
     vb_keystore_t *keystore = vb_keystore_new ();
     int rc = vb_keystore_load (keystore, s_path, passphrase, strlen (passphrase));
@@ -98,7 +103,8 @@ static int s_load (const char *passphrase)
     return rc;
 }
 
-static unsigned char *s_read (size_t *size_p)
+static unsigned char *
+s_read (size_t *size_p)
 {
     FILE *file = fopen (s_path, "rb");
     cr_assert_not_null (file);
@@ -108,7 +114,8 @@ static unsigned char *s_read (size_t *size_p)
     return data;
 }
 
-static void s_write (const unsigned char *data, size_t size, mode_t mode)
+static void
+s_write (const unsigned char *data, size_t size, mode_t mode)
 {
     unlink (s_path);
     int fd = open (s_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -118,7 +125,8 @@ static void s_write (const unsigned char *data, size_t size, mode_t mode)
     close (fd);
 }
 
-static void s_put_u32 (unsigned char *out, uint32_t value)
+static void
+s_put_u32 (unsigned char *out, uint32_t value)
 {
     out[0] = (unsigned char)(value >> 24);
     out[1] = (unsigned char)(value >> 16);
@@ -127,12 +135,14 @@ static void s_put_u32 (unsigned char *out, uint32_t value)
 }
 
 //  Recompute the unkeyed header checksum after an edit, as an attacker could.
-static void s_fix_digest (unsigned char *data)
+static void
+s_fix_digest (unsigned char *data)
 {
     SHA256 (data, OFF_DIGEST, data + OFF_DIGEST);
 }
 
-static int s_count_files (void)
+static int
+s_count_files (void)
 {
     DIR *dir = opendir (s_dir);
     cr_assert_not_null (dir);
@@ -544,7 +554,8 @@ Test (vb_keystore, refuses_hostile_kdf_parameters_before_running_scrypt)
         {20, 8, 1},          //  1 GiB of memory
         {4, 0xffffffff, 1},  //  r absurd
         {4, 1, 0xffffffff},  //  p absurd
-        {18, 8, 16},         //  256 MiB but 4 GiB of work
+        {18, 8, 1},          //  256 MiB of memory
+        {17, 8, 4},          //  128 MiB but 512 MiB of work
         {0, 1, 1},           //  N = 1
         {4, 0, 1},           //  r = 0
         {4, 1, 0},           //  p = 0

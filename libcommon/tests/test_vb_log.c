@@ -20,7 +20,8 @@ static size_t s_captured_size;
 static int s_lines;
 static vb_log_level_t s_last_level;
 
-static void s_capture (vb_log_level_t level, const char *line, size_t length, void *arg)
+static void
+s_capture (vb_log_level_t level, const char *line, size_t length, void *arg)
 {
     (void)arg;
     cr_assert_lt (s_captured_size + length, CAPTURE_MAX);
@@ -32,7 +33,8 @@ static void s_capture (vb_log_level_t level, const char *line, size_t length, vo
     s_last_level = level;
 }
 
-static void s_setup (void)
+static void
+s_setup (void)
 {
     s_captured_size = 0;
     s_captured[0] = '\0';
@@ -42,7 +44,8 @@ static void s_setup (void)
 }
 
 //  The message part of the single captured line: after "<ident>: ".
-static const char *s_body (void)
+static const char *
+s_body (void)
 {
     const char *body = strstr (s_captured, "test-svc: ");
     cr_assert_not_null (body, "no line captured: [%s]", s_captured);
@@ -50,7 +53,8 @@ static const char *s_body (void)
 }
 
 //  Expect exactly one line whose message is `expected`.
-static void s_expect_body (const char *expected)
+static void
+s_expect_body (const char *expected)
 {
     cr_assert_eq (s_lines, 1, "expected one line, got %d", s_lines);
     char want[VB_LOG_LINE_MAX + 2];
@@ -58,7 +62,8 @@ static void s_expect_body (const char *expected)
     cr_assert_str_eq (s_body (), want);
 }
 
-static bool s_matches (const char *text, const char *pattern)
+static bool
+s_matches (const char *text, const char *pattern)
 {
     regex_t regex;
     cr_assert_eq (regcomp (&regex, pattern, REG_EXTENDED | REG_NOSUB), 0);
@@ -88,7 +93,8 @@ Test (vb_log, usage_example, .init = s_setup)
 
 static int s_evaluations;
 
-static int s_count_evaluation (void)
+static int
+s_count_evaluation (void)
 {
     return ++s_evaluations;
 }
@@ -235,7 +241,8 @@ Test (vb_log, cuts_long_lines_with_a_mark, .init = s_setup)
 //  Log a line of `length` 'x' with the secret written at `offset`, and check
 //  that the message part holds only 'x', the mask and the cut mark: not one
 //  byte of the secret (whose letters are all upper case) may appear.
-static void s_check_straddle (const char *secret, size_t length, size_t offset)
+static void
+s_check_straddle (const char *secret, size_t length, size_t offset)
 {
     s_setup ();
     char *text = malloc (length + 1);
@@ -361,7 +368,8 @@ Test (vb_log, writes_to_a_stream_sink)
 #define THREADS          4
 #define LINES_PER_THREAD 250
 
-static void *s_writer (void *arg)
+static void *
+s_writer (void *arg)
 {
     int id = *(int *)arg;
     for (int i = 0; i < LINES_PER_THREAD; i++)

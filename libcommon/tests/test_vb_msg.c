@@ -20,7 +20,8 @@ static uint8_t s_frame[VB_MSG_FRAME_MAX];
 //  --------------------------------------------------------------------------
 //  Fill header with the md fields of a topic.
 
-static void s_header (Venuebus__Header *header, const char *venue, const char *symbol, uint64_t seq)
+static void
+s_header (Venuebus__Header *header, const char *venue, const char *symbol, uint64_t seq)
 {
     venuebus__header__init (header);
     header->venue = (char *)venue;
@@ -32,13 +33,15 @@ static void s_header (Venuebus__Header *header, const char *venue, const char *s
     header->producer = "gateway.binance.0";
 }
 
-static vb_decimal_t s_decimal (int64_t mantissa, int32_t exponent)
+static vb_decimal_t
+s_decimal (int64_t mantissa, int32_t exponent)
 {
     vb_decimal_t value = {mantissa, exponent};
     return value;
 }
 
-static void s_assert_decimal (const Venuebus__Decimal *field, int64_t mantissa, int32_t exponent)
+static void
+s_assert_decimal (const Venuebus__Decimal *field, int64_t mantissa, int32_t exponent)
 {
     vb_decimal_t value;
     cr_assert_eq (vb_msg_decimal_get (field, &value), 0);
@@ -47,8 +50,8 @@ static void s_assert_decimal (const Venuebus__Decimal *field, int64_t mantissa, 
 }
 
 //  Encode then decode through one decoder; returns the decoded envelope.
-static const Venuebus__Envelope *s_round_trip (vb_msg_t *decoder, const char *topic,
-                                               const Venuebus__Envelope *envelope)
+static const Venuebus__Envelope *
+s_round_trip (vb_msg_t *decoder, const char *topic, const Venuebus__Envelope *envelope)
 {
     int length = vb_msg_encode (topic, envelope, s_frame, sizeof (s_frame));
     cr_assert_gt (length, 0, "encode %s: %s", topic, vb_strerror (length));
@@ -69,7 +72,8 @@ static const Venuebus__Envelope *s_round_trip (vb_msg_t *decoder, const char *to
 }
 
 //  Wait for one part on socket; fails the test on timeout.
-static void s_wait_readable (zsock_t *socket)
+static void
+s_wait_readable (zsock_t *socket)
 {
     zpoller_t *poller = zpoller_new (socket, NULL);
     void *which = zpoller_wait (poller, TEST_WAIT_MS);
@@ -479,8 +483,8 @@ Test (vb_msg, carries_orders_between_dealer_and_router)
 }
 
 //  Publish one trade with the given topic and sequence.
-static void s_publish_trade (zsock_t *publisher, const char *venue, const char *symbol,
-                             uint64_t seq)
+static void
+s_publish_trade (zsock_t *publisher, const char *venue, const char *symbol, uint64_t seq)
 {
     char topic[VB_TOPIC_MAX + 1];
     cr_assert_gt (vb_topic_md (topic, sizeof (topic), venue, symbol, VB_TOPIC_KIND_TRADE, NULL), 0);
@@ -720,7 +724,8 @@ Test (vb_msg, short_buffer_is_reported_without_overrun)
 }
 
 //  Build a frame from a topic and raw payload bytes.
-static size_t s_raw_frame (uint8_t *frame, const char *topic, const uint8_t *payload, size_t size)
+static size_t
+s_raw_frame (uint8_t *frame, const char *topic, const uint8_t *payload, size_t size)
 {
     size_t topic_length = strlen (topic);
     memcpy (frame, topic, topic_length + 1);
@@ -827,7 +832,6 @@ Test (vb_msg, random_bytes_never_crash)
     vb_msg_t *decoder = vb_msg_new ();
     uint8_t frame[300];
     uint32_t state = 12345;
-    size_t decoded = 0;
     for (int round = 0; round < 20000; round++) {
         size_t size = 1 + (size_t)(round % (int)sizeof (frame));
         for (size_t index = 0; index < size; index++) {
@@ -844,11 +848,7 @@ Test (vb_msg, random_bytes_never_crash)
                    "round %d gave %d", round, rc);
         rc = vb_msg_decode_bare (decoder, frame, size);
         cr_assert_leq (rc, 0);
-        decoded += rc == 0;
     }
-    //  Nothing to assert about how many random envelopes happen to be valid;
-    //  the test is that every one of them returned.
-    (void)decoded;
     vb_msg_destroy (&decoder);
 }
 

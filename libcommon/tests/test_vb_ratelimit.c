@@ -17,14 +17,16 @@
 static vb_clock_t *clock_;
 static vb_ratelimit_t *limiter;
 
-static void s_setup (void)
+static void
+s_setup (void)
 {
     clock_ = vb_clock_new_manual (1000 * SEC, 1700000000 * SEC);
     limiter = vb_ratelimit_new (clock_, 8);
     cr_assert_not_null (limiter);
 }
 
-static void s_teardown (void)
+static void
+s_teardown (void)
 {
     vb_ratelimit_destroy (&limiter);
     vb_clock_destroy (&clock_);
@@ -33,7 +35,8 @@ static void s_teardown (void)
 //  --------------------------------------------------------------------------
 //  Add a bucket; returns its index.
 
-static int s_bucket (const char *name, uint32_t limit, int64_t period_ns, uint32_t burst)
+static int
+s_bucket (const char *name, uint32_t limit, int64_t period_ns, uint32_t burst)
 {
     vb_rl_bucket_def_t def = {name, limit, period_ns, burst, "account"};
     int index = vb_ratelimit_add_bucket (limiter, &def);
@@ -44,7 +47,8 @@ static int s_bucket (const char *name, uint32_t limit, int64_t period_ns, uint32
 //  --------------------------------------------------------------------------
 //  A request on one bucket.
 
-static vb_rl_request_t s_one (int bucket, uint32_t weight)
+static vb_rl_request_t
+s_one (int bucket, uint32_t weight)
 {
     vb_rl_request_t request = {1, {bucket}, {weight}};
     return request;
@@ -53,7 +57,8 @@ static vb_rl_request_t s_one (int bucket, uint32_t weight)
 //  --------------------------------------------------------------------------
 //  A request on two buckets.
 
-static vb_rl_request_t s_two (int first, uint32_t first_weight, int second, uint32_t second_weight)
+static vb_rl_request_t
+s_two (int first, uint32_t first_weight, int second, uint32_t second_weight)
 {
     vb_rl_request_t request = {2, {first, second}, {first_weight, second_weight}};
     return request;
@@ -62,7 +67,8 @@ static vb_rl_request_t s_two (int first, uint32_t first_weight, int second, uint
 //  --------------------------------------------------------------------------
 //  Units in use in a bucket.
 
-static uint32_t s_used (int bucket)
+static uint32_t
+s_used (int bucket)
 {
     uint32_t used = 0, capacity = 0;
     cr_assert_eq (vb_ratelimit_usage (limiter, bucket, &used, &capacity), 0);

@@ -64,7 +64,8 @@ static const vb_config_key_t s_keys[] = {
 //  (frontend and backend: messages in, bytes in, messages out, bytes out)
 //  and log them. The interval arrives as the actor's argument.
 
-static void s_stats_actor (zsock_t *pipe, void *args)
+static void
+s_stats_actor (zsock_t *pipe, void *args)
 {
     int64_t interval_ms = *(int64_t *)args;
     zsock_t *control = zsock_new_req (BUS_CONTROL_ENDPOINT);
@@ -98,7 +99,8 @@ static void s_stats_actor (zsock_t *pipe, void *args)
 //  --------------------------------------------------------------------------
 //  Bind one socket, logging the failure at its origin.
 
-static int s_bind (zsock_t *sock, const char *role, const char *endpoint, int hwm)
+static int
+s_bind (zsock_t *sock, const char *role, const char *endpoint, int hwm)
 {
     zsock_set_sndhwm (sock, hwm);
     zsock_set_rcvhwm (sock, hwm);
@@ -112,12 +114,14 @@ static int s_bind (zsock_t *sock, const char *role, const char *endpoint, int hw
 }
 
 //  Strip czmq's optional '@'/'>' prefix: the bus always binds.
-static const char *s_plain (const char *endpoint)
+static const char *
+s_plain (const char *endpoint)
 {
     return (*endpoint == '@' || *endpoint == '>') ? endpoint + 1 : endpoint;
 }
 
-int main (int argc, char *argv[])
+int
+main (int argc, char *argv[])
 {
     zsys_init ();
     vb_log_init ("bus", VB_LOG_NOTICE);

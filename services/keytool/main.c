@@ -133,6 +133,10 @@ static struct termios s_tty_saved;
 //  Print one error line: "venuebus-keytool: <command>: <message>".
 
 static void s_fail (const s_args_t *args, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static void
+s_fail (const s_args_t *args, const char *format, ...)
 {
     va_list arguments;
     va_start (arguments, format);
@@ -145,7 +149,8 @@ static void s_fail (const s_args_t *args, const char *format, ...)
 //  --------------------------------------------------------------------------
 //  Allocate a secret buffer for up to capacity bytes of text.
 
-static s_secret_t *s_secret_new (size_t capacity)
+static s_secret_t *
+s_secret_new (size_t capacity)
 {
     s_secret_t *self = (s_secret_t *)calloc (1, sizeof (s_secret_t));
     if (!self)
@@ -171,7 +176,8 @@ static s_secret_t *s_secret_new (size_t capacity)
 //  --------------------------------------------------------------------------
 //  Wipe and free a secret buffer. Accepts NULL.
 
-static void s_secret_destroy (s_secret_t **self_p)
+static void
+s_secret_destroy (s_secret_t **self_p)
 {
     s_secret_t *self = *self_p;
     if (self) {
@@ -189,7 +195,8 @@ static void s_secret_destroy (s_secret_t **self_p)
 //  past the newline is consumed or copied. A trailing "\r" is dropped.
 //  Returns 0, or -1 with *problem set ("missing", "too long", "unreadable").
 
-static int s_read_line (int fd, s_secret_t *secret, const char **problem)
+static int
+s_read_line (int fd, s_secret_t *secret, const char **problem)
 {
     secret->length = 0;
     bool any = false;
@@ -227,7 +234,8 @@ static int s_read_line (int fd, s_secret_t *secret, const char **problem)
 //  --------------------------------------------------------------------------
 //  Restore the terminal and leave on SIGINT/SIGTERM during a no-echo prompt.
 
-static void s_handle_signal (int signal_number)
+static void
+s_handle_signal (int signal_number)
 {
     if (s_tty_fd >= 0)
         (void)tcsetattr (s_tty_fd, TCSAFLUSH, &s_tty_saved);
@@ -238,7 +246,8 @@ static void s_handle_signal (int signal_number)
 //  Prompt on the terminal with echo off and read one line into secret.
 //  Returns 0 or -1 after printing an error naming `what`.
 
-static int s_prompt (const s_args_t *args, const char *prompt, const char *what, s_secret_t *secret)
+static int
+s_prompt (const s_args_t *args, const char *prompt, const char *what, s_secret_t *secret)
 {
     int fd = open (S_TTY_PATH, O_RDWR | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
@@ -277,7 +286,8 @@ static int s_prompt (const s_args_t *args, const char *prompt, const char *what,
 //  --------------------------------------------------------------------------
 //  Read a passphrase file: its bytes up to a trailing newline.
 
-static int s_passphrase_from_file (const s_args_t *args, const char *path, s_secret_t *secret)
+static int
+s_passphrase_from_file (const s_args_t *args, const char *path, s_secret_t *secret)
 {
     int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
@@ -331,7 +341,8 @@ static int s_passphrase_from_file (const s_args_t *args, const char *path, s_sec
 //  Read a passphrase from environment variable name, then overwrite the
 //  variable's value in place and unset it.
 
-static int s_passphrase_from_env (const s_args_t *args, const char *name, s_secret_t *secret)
+static int
+s_passphrase_from_env (const s_args_t *args, const char *name, s_secret_t *secret)
 {
     char *value = getenv (name);
     if (!value) {
@@ -360,8 +371,9 @@ static int s_passphrase_from_env (const s_args_t *args, const char *name, s_secr
 //  Get a passphrase from the file or variable given, else from the
 //  terminal. `confirm` asks twice on the terminal (for a new passphrase).
 
-static int s_passphrase (const s_args_t *args, const char *file, const char *env, const char *what,
-                         bool confirm, s_secret_t *secret)
+static int
+s_passphrase (const s_args_t *args, const char *file, const char *env, const char *what,
+              bool confirm, s_secret_t *secret)
 {
     if (file && env) {
         s_fail (args, "give the %s by file or by environment variable, not both", what);
@@ -399,7 +411,8 @@ static int s_passphrase (const s_args_t *args, const char *file, const char *env
 //  --------------------------------------------------------------------------
 //  Find a venue in the table, or NULL.
 
-static const s_venue_t *s_venue_find (const char *name)
+static const s_venue_t *
+s_venue_find (const char *name)
 {
     for (size_t index = 0; index < S_VENUE_COUNT; index++)
         if (strcmp (s_venues[index].name, name) == 0)
@@ -411,7 +424,8 @@ static const s_venue_t *s_venue_find (const char *name)
 //  Load the keystore with the passphrase from --passphrase-file/-env or the
 //  terminal. Returns the keystore, or NULL after printing the error.
 
-static vb_keystore_t *s_open (s_args_t *args, s_secret_t **passphrase_p)
+static vb_keystore_t *
+s_open (s_args_t *args, s_secret_t **passphrase_p)
 {
     s_secret_t *passphrase = s_secret_new (VB_KEYSTORE_KEY_PASS_MAX);
     if (!passphrase) {
@@ -446,7 +460,8 @@ static vb_keystore_t *s_open (s_args_t *args, s_secret_t **passphrase_p)
 //  --------------------------------------------------------------------------
 //  Save the keystore; print the error on failure.
 
-static int s_save (s_args_t *args, vb_keystore_t *keystore, const s_secret_t *passphrase)
+static int
+s_save (s_args_t *args, vb_keystore_t *keystore, const s_secret_t *passphrase)
 {
     int rc = vb_keystore_save (keystore, args->keystore, passphrase->data, passphrase->length);
     if (rc != 0) {
@@ -459,7 +474,8 @@ static int s_save (s_args_t *args, vb_keystore_t *keystore, const s_secret_t *pa
 //  --------------------------------------------------------------------------
 //  Refuse a new passphrase that is too short.
 
-static int s_check_new_passphrase (const s_args_t *args, const s_secret_t *passphrase)
+static int
+s_check_new_passphrase (const s_args_t *args, const s_secret_t *passphrase)
 {
     if (passphrase->length < S_NEW_PASS_MIN) {
         s_fail (args, "the new keystore passphrase must have at least %d characters",
@@ -472,7 +488,8 @@ static int s_check_new_passphrase (const s_args_t *args, const s_secret_t *passp
 //  --------------------------------------------------------------------------
 //  init: create an empty keystore; refuse to overwrite anything at the path.
 
-static int s_run_init (s_args_t *args)
+static int
+s_run_init (s_args_t *args)
 {
     struct stat info;
     if (lstat (args->keystore, &info) == 0) {
@@ -507,7 +524,8 @@ static int s_run_init (s_args_t *args)
 //  Read one secret for `add`: a line from stdin, or a no-echo prompt when
 //  stdin is a terminal.
 
-static int s_read_secret (const s_args_t *args, const char *what, s_secret_t *secret)
+static int
+s_read_secret (const s_args_t *args, const char *what, s_secret_t *secret)
 {
     if (isatty (STDIN_FILENO)) {
         char prompt[64];
@@ -525,7 +543,8 @@ static int s_read_secret (const s_args_t *args, const char *what, s_secret_t *se
 //  --------------------------------------------------------------------------
 //  Turn literal "\n" pairs into newlines, in place (PEM keys on one line).
 
-static void s_unescape_newlines (s_secret_t *secret)
+static void
+s_unescape_newlines (s_secret_t *secret)
 {
     size_t out = 0;
     for (size_t in = 0; in < secret->length; in++, out++) {
@@ -544,7 +563,8 @@ static void s_unescape_newlines (s_secret_t *secret)
 //  add: load, read the API key, secret and (for venues that have one) the
 //  key's passphrase, add the entry and save.
 
-static int s_run_add (s_args_t *args)
+static int
+s_run_add (s_args_t *args)
 {
     const s_venue_t *venue = s_venue_find (args->venue);
     if (!venue) {
@@ -606,7 +626,8 @@ static int s_run_add (s_args_t *args)
 //  --------------------------------------------------------------------------
 //  list: venue, account, masked API key and whether a passphrase is set.
 
-static int s_run_list (s_args_t *args)
+static int
+s_run_list (s_args_t *args)
 {
     vb_keystore_t *keystore = s_open (args, NULL);
     if (!keystore)
@@ -627,7 +648,8 @@ static int s_run_list (s_args_t *args)
 //  --------------------------------------------------------------------------
 //  remove: drop one account and save.
 
-static int s_run_remove (s_args_t *args)
+static int
+s_run_remove (s_args_t *args)
 {
     s_secret_t *passphrase = NULL;
     vb_keystore_t *keystore = s_open (args, &passphrase);
@@ -648,7 +670,8 @@ static int s_run_remove (s_args_t *args)
 //  --------------------------------------------------------------------------
 //  rotate-passphrase: load with the old passphrase, save with the new one.
 
-static int s_run_rotate (s_args_t *args)
+static int
+s_run_rotate (s_args_t *args)
 {
     s_secret_t *passphrase = NULL;
     vb_keystore_t *keystore = s_open (args, &passphrase);
@@ -681,7 +704,8 @@ static int s_run_rotate (s_args_t *args)
 //  --------------------------------------------------------------------------
 //  verify: load and check that every entry is complete for its venue.
 
-static int s_run_verify (s_args_t *args)
+static int
+s_run_verify (s_args_t *args)
 {
     vb_keystore_t *keystore = s_open (args, NULL);
     if (!keystore)
@@ -736,7 +760,8 @@ static const s_command_t s_commands[] = {
 //  --------------------------------------------------------------------------
 //  Print the usage text, from the tables.
 
-static void s_usage (FILE *stream)
+static void
+s_usage (FILE *stream)
 {
     fprintf (stream, "usage: %s COMMAND --keystore PATH [options]\n\ncommands:\n", S_TOOL);
     for (size_t index = 0; index < S_COMMAND_COUNT; index++)
@@ -753,7 +778,8 @@ static void s_usage (FILE *stream)
 //  Parse argv into args and find the command. Returns it, or NULL after
 //  printing the problem.
 
-static const s_command_t *s_parse (int argc, char *argv[], s_args_t *args)
+static const s_command_t *
+s_parse (int argc, char *argv[], s_args_t *args)
 {
     unsigned given = 0;
     for (int index = 1; index < argc; index++) {
@@ -816,7 +842,8 @@ static const s_command_t *s_parse (int argc, char *argv[], s_args_t *args)
 //  --------------------------------------------------------------------------
 //  Harden the process, parse the command line and run the command.
 
-int main (int argc, char *argv[])
+int
+main (int argc, char *argv[])
 {
     //  No core file may hold a decrypted secret, and other users' processes
     //  may not ptrace us or read our memory.

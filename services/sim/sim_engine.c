@@ -19,13 +19,13 @@
 
 #include "vb_error.h"
 
-#define SIM_EXPONENT_MIN    (-18)  //  Finest instrument exponent accepted
-#define SIM_PERCENT         100    //  For percent draws
-#define SIM_WALK_PERCENT    15     //  Chance per action that mid steps up (and again down)
-#define SIM_CANCEL_SAMPLES  4      //  Synthetic cancels pick the stalest of this many
-#define SIM_MAKER_PERCENT   50     //  Share of actions that add a maker order
-#define SIM_MAKER_LOTS_MAX  20     //  Synthetic maker sizes: 1..20 x the smallest valid size
-#define SIM_TAKER_LOTS_MAX  5      //  Synthetic market sizes: 1..5 x the smallest valid size
+#define SIM_EXPONENT_MIN     (-18)  //  Finest instrument exponent accepted
+#define SIM_PERCENT          100    //  For percent draws
+#define SIM_WALK_PERCENT     15     //  Chance per action that mid steps up (and again down)
+#define SIM_CANCEL_SAMPLES   4      //  Synthetic cancels pick the stalest of this many
+#define SIM_MAKER_PERCENT    50     //  Share of actions that add a maker order
+#define SIM_MAKER_LOTS_MAX   20     //  Synthetic maker sizes: 1..20 x the smallest valid size
+#define SIM_TAKER_LOTS_MAX   5      //  Synthetic market sizes: 1..5 x the smallest valid size
 #define SIM_FLOW_ELAPSED_MAX (10 * VB_NS_PER_SEC)  //  Catch up at most this much time
 #define SIM_INITIAL_CAPACITY 16
 
@@ -61,24 +61,24 @@ typedef struct {
 } s_bucket_t;
 
 typedef struct {
-    vb_sim_instrument_t def;   //  Must stay first: callers hold &def
-    s_side_t bids;             //  Highest first
-    s_side_t asks;             //  Lowest first
-    uint64_t book_update_id;   //  One per action that changed levels
-    uint64_t last_trade_id;    //  Public trade ids run from 1
-    vb_sim_fill_t *trades;     //  Ring of SIM_ENGINE_TRADE_RING public trades
-    size_t trade_start;        //  Index of the oldest
-    size_t trade_count;        //  Trades in the ring
-    s_bucket_t *buckets;       //  Ring of one-second candle buckets
-    size_t bucket_capacity;    //  Allocated (grows to SIM_ENGINE_CANDLE_SECONDS)
-    size_t bucket_start;       //  Index of the oldest
-    size_t bucket_count;       //  Buckets used
-    s_order_t **mm_orders;     //  Resting synthetic orders
-    size_t mm_count;           //  Used
-    size_t mm_capacity;        //  Allocated
-    int64_t mid;               //  Synthetic random-walk mid, price units
-    int64_t flow_carry;        //  Fraction of an action carried, in ns x actions/s
-    bool primed;               //  Books filled to target_levels
+    vb_sim_instrument_t def;  //  Must stay first: callers hold &def
+    s_side_t bids;            //  Highest first
+    s_side_t asks;            //  Lowest first
+    uint64_t book_update_id;  //  One per action that changed levels
+    uint64_t last_trade_id;   //  Public trade ids run from 1
+    vb_sim_fill_t *trades;    //  Ring of SIM_ENGINE_TRADE_RING public trades
+    size_t trade_start;       //  Index of the oldest
+    size_t trade_count;       //  Trades in the ring
+    s_bucket_t *buckets;      //  Ring of one-second candle buckets
+    size_t bucket_capacity;   //  Allocated (grows to SIM_ENGINE_CANDLE_SECONDS)
+    size_t bucket_start;      //  Index of the oldest
+    size_t bucket_count;      //  Buckets used
+    s_order_t **mm_orders;    //  Resting synthetic orders
+    size_t mm_count;          //  Used
+    size_t mm_capacity;       //  Allocated
+    int64_t mid;              //  Synthetic random-walk mid, price units
+    int64_t flow_carry;       //  Fraction of an action carried, in ns x actions/s
+    bool primed;              //  Books filled to target_levels
 } s_instrument_t;
 
 typedef struct {
@@ -102,26 +102,26 @@ struct _s_account_t {
 };
 
 struct _vb_sim_engine_t {
-    vb_clock_t *clock;                   //  Borrowed
-    sim_engine_config_t config;          //  Flow and fee settings
-    uint64_t rng;                        //  splitmix64 state
-    sim_engine_listener_fn *listener;    //  Event sink
-    void *listener_arg;                  //  Its argument
-    s_instrument_t **instruments;        //  In declaration order
-    size_t instrument_count;             //  Used
-    s_account_t **accounts;              //  Accounts; [0] is the market maker
-    size_t account_count;                //  Used
-    vb_sim_key_t **keys;                 //  API keys
-    size_t key_count;                    //  Used
-    uint64_t last_order_id;              //  Engine order ids run from 1
-    uint64_t orders_accepted;            //  Account orders accepted
-    int64_t skew_ns;                     //  clock_skew fault
-    int64_t volatility;                  //  Walk step factor, >= 1
-    int64_t flow_last_mono_ns;           //  Last sim_engine_flow
-    bool flow_started;                   //  First flow call happened
-    vb_sim_level_t *changes;             //  Levels changed by the current action
-    size_t change_count;                 //  Used
-    size_t change_capacity;              //  Allocated
+    vb_clock_t *clock;                 //  Borrowed
+    sim_engine_config_t config;        //  Flow and fee settings
+    uint64_t rng;                      //  splitmix64 state
+    sim_engine_listener_fn *listener;  //  Event sink
+    void *listener_arg;                //  Its argument
+    s_instrument_t **instruments;      //  In declaration order
+    size_t instrument_count;           //  Used
+    s_account_t **accounts;            //  Accounts; [0] is the market maker
+    size_t account_count;              //  Used
+    vb_sim_key_t **keys;               //  API keys
+    size_t key_count;                  //  Used
+    uint64_t last_order_id;            //  Engine order ids run from 1
+    uint64_t orders_accepted;          //  Account orders accepted
+    int64_t skew_ns;                   //  clock_skew fault
+    int64_t volatility;                //  Walk step factor, >= 1
+    int64_t flow_last_mono_ns;         //  Last sim_engine_flow
+    bool flow_started;                 //  First flow call happened
+    vb_sim_level_t *changes;           //  Levels changed by the current action
+    size_t change_count;               //  Used
+    size_t change_capacity;            //  Allocated
 };
 
 //  --------------------------------------------------------------------------
@@ -216,8 +216,8 @@ static int64_t s_fee (int64_t notional, int64_t bps)
 
 //  The quote (10^-8) a buy of price x qty must lock: notional plus the
 //  higher of the two fees, rounded up. Returns 0 or VB_EOVERFLOW.
-static int s_buy_hold (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument,
-                       int64_t price, int64_t qty, int64_t *out)
+static int s_buy_hold (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument, int64_t price,
+                       int64_t qty, int64_t *out)
 {
     int64_t notional;
     if (s_notional (price, qty, &notional))
@@ -353,8 +353,8 @@ static void s_rest (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t
 {
     s_side_t *side = s_side (instrument, order->pub.side);
     size_t index = 0;
-    while (index < side->count && s_better (order->pub.side, side->levels[index].price,
-                                            order->pub.price))
+    while (index < side->count &&
+           s_better (order->pub.side, side->levels[index].price, order->pub.price))
         index++;
     if (index == side->count || side->levels[index].price != order->pub.price) {
         s_grow ((void **)&side->levels, &side->capacity, sizeof (s_level_t), side->count + 1);
@@ -468,20 +468,21 @@ static void s_record_trade (s_instrument_t *instrument, const vb_sim_fill_t *tra
                 capacity = SIM_ENGINE_CANDLE_SECONDS;
             s_bucket_t *grown = zmalloc (capacity * sizeof (s_bucket_t));
             for (size_t i = 0; i < instrument->bucket_count; i++)
-                grown[i] = instrument->buckets[(instrument->bucket_start + i) %
-                                               instrument->bucket_capacity];
+                grown[i] =
+                    instrument
+                        ->buckets[(instrument->bucket_start + i) % instrument->bucket_capacity];
             free (instrument->buckets);
             instrument->buckets = grown;
             instrument->bucket_capacity = capacity;
             instrument->bucket_start = 0;
-        }
-        else {
+        } else {
             instrument->bucket_start = (instrument->bucket_start + 1) % instrument->bucket_capacity;
             instrument->bucket_count--;
         }
     }
-    s_bucket_t *bucket = &instrument->buckets[(instrument->bucket_start + instrument->bucket_count++) %
-                                              instrument->bucket_capacity];
+    s_bucket_t *bucket =
+        &instrument->buckets[(instrument->bucket_start + instrument->bucket_count++) %
+                             instrument->bucket_capacity];
     bucket->second = second;
     bucket->candle = (vb_sim_candle_t){.open_ns = second * VB_NS_PER_SEC,
                                        .open = trade->price,
@@ -506,8 +507,8 @@ static void s_fill_order (vb_sim_engine_t *self, s_instrument_t *instrument, s_o
     int64_t fee = s_fee (notional, maker ? self->config.maker_fee_bps : self->config.taker_fee_bps);
     order->pub.filled += qty;
     order->pub.filled_notional += notional;
-    order->pub.status = order->pub.filled == order->pub.qty ? VB_SIM_FILLED
-                                                             : VB_SIM_PARTIALLY_FILLED;
+    order->pub.status =
+        order->pub.filled == order->pub.qty ? VB_SIM_FILLED : VB_SIM_PARTIALLY_FILLED;
     order->pub.updated_ns = now;
     vb_sim_fill_t fill = {.trade_id = trade_id,
                           .order_id = order->pub.order_id,
@@ -547,8 +548,7 @@ static void s_fill_order (vb_sim_engine_t *self, s_instrument_t *instrument, s_o
         }
         s_to_asset (qty, def->qty_exponent, false, &amount);
         base->free += amount;
-    }
-    else {
+    } else {
         s_to_asset (qty, def->qty_exponent, true, &amount);
         if (amount > order->hold)
             amount = order->hold;
@@ -591,7 +591,8 @@ static void s_release (vb_sim_engine_t *self, s_order_t *order)
 
 static void s_match (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *taker)
 {
-    s_side_t *opposite = s_side (instrument, taker->pub.side == VB_SIM_BUY ? VB_SIM_SELL : VB_SIM_BUY);
+    s_side_t *opposite =
+        s_side (instrument, taker->pub.side == VB_SIM_BUY ? VB_SIM_SELL : VB_SIM_BUY);
     while (taker->pub.filled < taker->pub.qty && opposite->count > 0) {
         s_level_t *level = &opposite->levels[0];
         if (taker->pub.type == VB_SIM_LIMIT &&
@@ -635,7 +636,8 @@ static void s_match (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_
 //  Check an order request against the instrument's filters. Returns
 //  VB_SIM_OK or the first refusal.
 
-static vb_sim_result_t s_validate (const vb_sim_instrument_t *def, const vb_sim_order_req_t *request)
+static vb_sim_result_t s_validate (const vb_sim_instrument_t *def,
+                                   const vb_sim_order_req_t *request)
 {
     if ((request->side != VB_SIM_BUY && request->side != VB_SIM_SELL) ||
         (request->type != VB_SIM_LIMIT && request->type != VB_SIM_MARKET) ||
@@ -796,8 +798,7 @@ static vb_sim_result_t s_place (vb_sim_engine_t *self, s_account_t *account,
             s_release (self, order);
             s_emit_order (self, order, NULL);
         }
-    }
-    else
+    } else
         s_release (self, order);  //  A buy filled below its limit keeps nothing back
     if (out)
         *out = order->pub;
@@ -1063,7 +1064,8 @@ static void s_flow_cancel (vb_sim_engine_t *self, s_instrument_t *instrument)
     s_order_t *stalest = NULL;
     int64_t distance = -1;
     for (int i = 0; i < SIM_CANCEL_SAMPLES; i++) {
-        s_order_t *order = instrument->mm_orders[s_random_below (self, (int64_t)instrument->mm_count)];
+        s_order_t *order =
+            instrument->mm_orders[s_random_below (self, (int64_t)instrument->mm_count)];
         int64_t away = order->pub.price > instrument->mid ? order->pub.price - instrument->mid
                                                           : instrument->mid - order->pub.price;
         if (away > distance) {
@@ -1083,11 +1085,12 @@ static void s_flow_taker (vb_sim_engine_t *self, s_instrument_t *instrument)
     s_side_t *opposite = s_side (instrument, side == VB_SIM_BUY ? VB_SIM_SELL : VB_SIM_BUY);
     if (opposite->count == 0)
         return;
-    int64_t qty =
-        s_min_size (def, opposite->levels[0].price) * (1 + s_random_below (self, SIM_TAKER_LOTS_MAX));
+    int64_t qty = s_min_size (def, opposite->levels[0].price) *
+                  (1 + s_random_below (self, SIM_TAKER_LOTS_MAX));
     if (qty > def->max_qty)
         qty = def->max_qty - def->max_qty % def->lot;
-    vb_sim_order_req_t request = {.side = side, .type = VB_SIM_MARKET, .tif = VB_SIM_IOC, .qty = qty};
+    vb_sim_order_req_t request = {
+        .side = side, .type = VB_SIM_MARKET, .tif = VB_SIM_IOC, .qty = qty};
     s_place (self, self->accounts[0], instrument, &request, NULL);
 }
 
@@ -1129,13 +1132,13 @@ static void s_prime (vb_sim_engine_t *self, s_instrument_t *instrument)
                                                : instrument->mid + k * def->tick;
             if (price <= 0)
                 continue;
-            vb_sim_order_req_t request = {
-                .side = (vb_sim_side_t)side,
-                .type = VB_SIM_LIMIT,
-                .tif = VB_SIM_GTC,
-                .post_only = true,
-                .price = price,
-                .qty = s_min_size (def, price) * (1 + s_random_below (self, SIM_MAKER_LOTS_MAX))};
+            vb_sim_order_req_t request = {.side = (vb_sim_side_t)side,
+                                          .type = VB_SIM_LIMIT,
+                                          .tif = VB_SIM_GTC,
+                                          .post_only = true,
+                                          .price = price,
+                                          .qty = s_min_size (def, price) *
+                                                 (1 + s_random_below (self, SIM_MAKER_LOTS_MAX))};
             if (request.qty > def->max_qty)
                 request.qty = def->max_qty - def->max_qty % def->lot;
             s_place (self, self->accounts[0], instrument, &request, NULL);
@@ -1385,11 +1388,11 @@ uint64_t vb_sim_engine_depth (vb_sim_engine_t *self, const vb_sim_instrument_t *
     if (!book)
         return 0;
     for (size_t i = 0; bids && bid_count && i < book->bids.count && i < limit; i++)
-        bids[(*bid_count)++] = (vb_sim_level_t){VB_SIM_BUY, book->bids.levels[i].price,
-                                                book->bids.levels[i].qty};
+        bids[(*bid_count)++] =
+            (vb_sim_level_t){VB_SIM_BUY, book->bids.levels[i].price, book->bids.levels[i].qty};
     for (size_t i = 0; asks && ask_count && i < book->asks.count && i < limit; i++)
-        asks[(*ask_count)++] = (vb_sim_level_t){VB_SIM_SELL, book->asks.levels[i].price,
-                                                book->asks.levels[i].qty};
+        asks[(*ask_count)++] =
+            (vb_sim_level_t){VB_SIM_SELL, book->asks.levels[i].price, book->asks.levels[i].qty};
     return book->book_update_id;
 }
 
@@ -1421,9 +1424,9 @@ size_t vb_sim_engine_candles (vb_sim_engine_t *self, const vb_sim_instrument_t *
         return 0;
     size_t written = 0;
     for (size_t i = 0; i < book->bucket_count; i++) {
-        const s_bucket_t *bucket =
-            &book->buckets[(book->bucket_start + i) % book->bucket_capacity];
-        int64_t start_s = bucket->second - ((bucket->second % interval_s) + interval_s) % interval_s;
+        const s_bucket_t *bucket = &book->buckets[(book->bucket_start + i) % book->bucket_capacity];
+        int64_t start_s =
+            bucket->second - ((bucket->second % interval_s) + interval_s) % interval_s;
         int64_t open_ns = start_s * VB_NS_PER_SEC;
         if (open_ns < from_ns || open_ns >= to_ns)
             continue;

@@ -144,8 +144,7 @@ int sim_faults_parse (const char *body, size_t length, sim_fault_t *fault, char 
                 snprintf (error, error_size, "unknown fault '%s'", shown);
                 goto done;
             }
-        }
-        else if (s_key_is (key, key_length, "stream")) {
+        } else if (s_key_is (key, key_length, "stream")) {
             const char *text;
             size_t text_length;
             if (vb_json_type (&value) != VB_JSON_STRING ||
@@ -166,25 +165,21 @@ int sim_faults_parse (const char *body, size_t length, sim_fault_t *fault, char 
             }
             memcpy (stream, text, text_length);
             stream[text_length] = '\0';
-        }
-        else if (s_key_is (key, key_length, "count")) {
+        } else if (s_key_is (key, key_length, "count")) {
             if (s_int_field (&value, "count", 0, SIM_FAULT_COUNT_MAX, &count, error, error_size))
                 goto done;
             has_count = true;
-        }
-        else if (s_key_is (key, key_length, "status")) {
+        } else if (s_key_is (key, key_length, "status")) {
             if (s_int_field (&value, "status", SIM_STATUS_MIN, SIM_STATUS_MAX, &status, error,
                              error_size))
                 goto done;
             has_status = true;
-        }
-        else if (s_key_is (key, key_length, "ms")) {
+        } else if (s_key_is (key, key_length, "ms")) {
             if (s_int_field (&value, "ms", -SIM_FAULT_MS_MAX, SIM_FAULT_MS_MAX, &ms, error,
                              error_size))
                 goto done;
             has_ms = true;
-        }
-        else {
+        } else {
             char shown[SIM_FAULT_STREAM_MAX];
             s_printable (shown, sizeof shown, key, key_length);
             snprintf (error, error_size,
@@ -314,8 +309,7 @@ size_t sim_faults_expire (sim_faults_t *self, int64_t now_mono_ns, bool *stall_e
                 *volatility_ended = true;
             s_remove (self, i);
             ended++;
-        }
-        else
+        } else
             i++;
     }
     return ended;
@@ -361,8 +355,8 @@ static void s_consume (sim_faults_t *self, size_t index)
         s_remove (self, index);
 }
 
-sim_fault_action_t sim_faults_on_frame (sim_faults_t *self, const char *stream,
-                                        int64_t now_mono_ns, int64_t *release_mono_ns)
+sim_fault_action_t sim_faults_on_frame (sim_faults_t *self, const char *stream, int64_t now_mono_ns,
+                                        int64_t *release_mono_ns)
 {
     assert (self && stream);
     for (size_t i = 0; i < self->count; i++) {

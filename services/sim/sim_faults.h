@@ -55,12 +55,12 @@ extern "C" {
 
 typedef struct _sim_faults_t sim_faults_t;
 
-#define SIM_FAULTS_MAX       64        //  Active faults at once
-#define SIM_FAULT_STREAM_MAX 128       //  Longest stream name, with its NUL
-#define SIM_FAULT_COUNT_MAX  1000000   //  Largest count
-#define SIM_FAULT_MS_MAX     86400000  //  Largest |ms| (a day)
+#define SIM_FAULTS_MAX               64        //  Active faults at once
+#define SIM_FAULT_STREAM_MAX         128       //  Longest stream name, with its NUL
+#define SIM_FAULT_COUNT_MAX          1000000   //  Largest count
+#define SIM_FAULT_MS_MAX             86400000  //  Largest |ms| (a day)
 #define SIM_FAULT_VOLATILITY_DEFAULT 10
-#define SIM_FAULT_ERROR_MAX  256       //  Error message buffer, with its NUL
+#define SIM_FAULT_ERROR_MAX          256  //  Error message buffer, with its NUL
 
 typedef enum {
     SIM_FAULT_DROP = 1,
@@ -90,11 +90,11 @@ typedef struct {
 
 //  What to do with one frame.
 typedef enum {
-    SIM_FAULT_PASS = 0,       //  Send it
-    SIM_FAULT_SKIP = 1,       //  drop or gap: do not send it
-    SIM_FAULT_TWICE = 2,      //  duplicate: send it twice
-    SIM_FAULT_SWAP = 3,       //  reorder: send it after the connection's next frame
-    SIM_FAULT_HOLD = 4,       //  stall: hold it until *release_mono_ns
+    SIM_FAULT_PASS = 0,   //  Send it
+    SIM_FAULT_SKIP = 1,   //  drop or gap: do not send it
+    SIM_FAULT_TWICE = 2,  //  duplicate: send it twice
+    SIM_FAULT_SWAP = 3,   //  reorder: send it after the connection's next frame
+    SIM_FAULT_HOLD = 4,   //  stall: hold it until *release_mono_ns
 } sim_fault_action_t;
 
 //  Create an empty list.
@@ -135,8 +135,8 @@ char *sim_faults_json (sim_faults_t *self);
 //  Decide the fate of one frame on `stream` (never NULL) and consume one
 //  unit of the deciding fault. Faults are tried in the order they were set.
 //  For SIM_FAULT_HOLD, *release_mono_ns is set to the end of the stall.
-sim_fault_action_t sim_faults_on_frame (sim_faults_t *self, const char *stream,
-                                        int64_t now_mono_ns, int64_t *release_mono_ns);
+sim_fault_action_t sim_faults_on_frame (sim_faults_t *self, const char *stream, int64_t now_mono_ns,
+                                        int64_t *release_mono_ns);
 
 //  Consume one unit of the first fault of `kind` that matches `stream`
 //  (NULL: any stream) and copy it into *taken (may be NULL). Returns true if

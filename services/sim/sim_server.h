@@ -32,16 +32,16 @@ extern "C" {
 #endif
 
 typedef struct {
-    const char *interface;        //  Address to listen on; NULL or "" or "*": every interface
-    int port;                     //  TCP port; 0: the kernel picks one
-    int64_t ws_ping_ms;           //  Ping every WS client this often
-    int64_t ws_pong_timeout_ms;   //  Close a client whose last pong is older than this
-    int64_t ws_lifetime_ms;       //  Close every WS connection after this long
-    size_t ws_queue_max;          //  Frames queued per connection before it is dropped
-    size_t ws_message_max;        //  Largest incoming WS message, bytes
-    size_t http_body_max;         //  Largest HTTP request body, bytes (over: 413)
-    int64_t housekeeping_ms;      //  Flow, tick and fault-expiry timer period
-    const char *replay_path;      //  --replay FILE for the personality, or NULL
+    const char *interface;       //  Address to listen on; NULL or "" or "*": every interface
+    int port;                    //  TCP port; 0: the kernel picks one
+    int64_t ws_ping_ms;          //  Ping every WS client this often
+    int64_t ws_pong_timeout_ms;  //  Close a client whose last pong is older than this
+    int64_t ws_lifetime_ms;      //  Close every WS connection after this long
+    size_t ws_queue_max;         //  Frames queued per connection before it is dropped
+    size_t ws_message_max;       //  Largest incoming WS message, bytes
+    size_t http_body_max;        //  Largest HTTP request body, bytes (over: 413)
+    int64_t housekeeping_ms;     //  Flow, tick and fault-expiry timer period
+    const char *replay_path;     //  --replay FILE for the personality, or NULL
 } sim_server_config_t;
 
 #define SIM_SERVER_CONFIG_DEFAULT                                                                  \

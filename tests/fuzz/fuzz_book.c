@@ -37,7 +37,8 @@ typedef struct {
 //  --------------------------------------------------------------------------
 //  Take `count` bytes (zero-filled past the end) as a little-endian number.
 
-static uint64_t s_take (s_input_t *input, size_t count)
+static uint64_t
+s_take (s_input_t *input, size_t count)
 {
     uint64_t value = 0;
     for (size_t index = 0; index < count; index++) {
@@ -55,7 +56,8 @@ static uint64_t s_take (s_input_t *input, size_t count)
 //  A decimal in a narrow range, so prices collide across scales: mantissa
 //  -8..1015 at exponent -4..3, scaled so equal values meet often.
 
-static vb_decimal_t s_small_decimal (s_input_t *input)
+static vb_decimal_t
+s_small_decimal (s_input_t *input)
 {
     int64_t mantissa = (int64_t)(s_take (input, 2) % 1024) - 8;
     int32_t exponent = (int32_t)(s_take (input, 1) % 8) - 4;
@@ -65,7 +67,8 @@ static vb_decimal_t s_small_decimal (s_input_t *input)
 //  --------------------------------------------------------------------------
 //  A decimal from raw bytes: any mantissa, any exponent.
 
-static vb_decimal_t s_raw_decimal (s_input_t *input)
+static vb_decimal_t
+s_raw_decimal (s_input_t *input)
 {
     vb_decimal_t value;
     value.mantissa = (int64_t)s_take (input, 8);
@@ -76,7 +79,8 @@ static vb_decimal_t s_raw_decimal (s_input_t *input)
 //  --------------------------------------------------------------------------
 //  Check the invariants on one side.
 
-static void s_check_side (vb_book_t *book, vb_book_side_t side)
+static void
+s_check_side (vb_book_t *book, vb_book_side_t side)
 {
     size_t count = vb_book_count (book, side);
     if (count > vb_book_depth_cap (book))
@@ -102,7 +106,8 @@ static void s_check_side (vb_book_t *book, vb_book_side_t side)
 //  --------------------------------------------------------------------------
 //  Run one program.
 
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     s_input_t input = {data, size};
     vb_book_t *book = vb_book_new (1 + s_take (&input, 1) % S_CAP_MAX);

@@ -40,7 +40,8 @@ static const vb_config_key_t s_account_keys[] = {
 static char s_path[] = "/tmp/fuzz_config.XXXXXX";
 static FILE *s_null;
 
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     if (!s_null) {
         s_null = fopen ("/dev/null", "w");

@@ -18,7 +18,8 @@
 //  --------------------------------------------------------------------------
 //  Check the algebra that must hold between two values, whatever they are.
 
-static void s_check_pair (vb_decimal_t a, vb_decimal_t b)
+static void
+s_check_pair (vb_decimal_t a, vb_decimal_t b)
 {
     int order = vb_decimal_cmp (a, b);
     if (order != -vb_decimal_cmp (b, a) || order < -1 || order > 1)
@@ -48,7 +49,8 @@ static void s_check_pair (vb_decimal_t a, vb_decimal_t b)
 //  --------------------------------------------------------------------------
 //  One input: parse, round-trip, arithmetic.
 
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     //  Copy to an exact-size heap buffer so ASan sees any read past the end.
     char *text = (char *)malloc (size ? size : 1);

@@ -17,7 +17,8 @@ static vb_json_t *s_json;
 //  --------------------------------------------------------------------------
 //  Abort unless rc is one of the codes an accessor may return.
 
-static void s_check (int rc)
+static void
+s_check (int rc)
 {
     if (rc != 0 && rc != VB_EINVAL && rc != VB_ETYPE && rc != VB_EOVERFLOW && rc != VB_ELIMIT &&
         rc != VB_ENOTFOUND)
@@ -27,7 +28,8 @@ static void s_check (int rc)
 //  --------------------------------------------------------------------------
 //  Touch every byte of a borrowed text, so ASan sees any bad pointer.
 
-static void s_touch (const char *text, size_t length)
+static void
+s_touch (const char *text, size_t length)
 {
     volatile unsigned char sum = 0;
     for (size_t index = 0; index < length; index++)
@@ -38,7 +40,8 @@ static void s_touch (const char *text, size_t length)
 //  --------------------------------------------------------------------------
 //  Read a scalar as everything it might be.
 
-static int s_read_scalar (vb_json_val_t *value)
+static int
+s_read_scalar (vb_json_val_t *value)
 {
     const char *text;
     size_t length;
@@ -69,7 +72,8 @@ static int s_read_scalar (vb_json_val_t *value)
 //  --------------------------------------------------------------------------
 //  Walk a value and everything under it.
 
-static int s_walk (vb_json_val_t *value)
+static int
+s_walk (vb_json_val_t *value)
 {
     vb_json_iter_t iter;
     vb_json_val_t child;
@@ -109,7 +113,8 @@ static int s_walk (vb_json_val_t *value)
 //  --------------------------------------------------------------------------
 //  Also look a few keys up, out of order, which takes simdjson's rescan path.
 
-static void s_lookups (const uint8_t *data, size_t size)
+static void
+s_lookups (const uint8_t *data, size_t size)
 {
     vb_json_val_t root, field, inner;
     if (vb_json_parse (s_json, (const char *)data, size, &root))
@@ -125,7 +130,8 @@ static void s_lookups (const uint8_t *data, size_t size)
     }
 }
 
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     if (!s_json) {
         s_json = vb_json_new ();

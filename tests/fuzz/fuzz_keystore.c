@@ -42,12 +42,14 @@
 static char s_path[64];
 static unsigned char s_derived[64];  //  scrypt output for the fixed salt, computed once
 
-static void s_remove_file (void)
+static void
+s_remove_file (void)
 {
     unlink (s_path);
 }
 
-static void s_put_u32 (unsigned char *out, uint32_t value)
+static void
+s_put_u32 (unsigned char *out, uint32_t value)
 {
     out[0] = (unsigned char)(value >> 24);
     out[1] = (unsigned char)(value >> 16);
@@ -55,7 +57,8 @@ static void s_put_u32 (unsigned char *out, uint32_t value)
     out[3] = (unsigned char)value;
 }
 
-static void s_write (const unsigned char *data, size_t size)
+static void
+s_write (const unsigned char *data, size_t size)
 {
     int fd = open (s_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -66,7 +69,8 @@ static void s_write (const unsigned char *data, size_t size)
 }
 
 //  Seal body into a complete version 1 file (see vb_keystore.h) in out.
-static size_t s_seal (const unsigned char *body, size_t body_size, unsigned char *out)
+static size_t
+s_seal (const unsigned char *body, size_t body_size, unsigned char *out)
 {
     memset (out, 0, VB_KEYSTORE_HEADER_SIZE);
     memcpy (out, VB_KEYSTORE_MAGIC, VB_KEYSTORE_MAGIC_SIZE);
@@ -97,7 +101,8 @@ static size_t s_seal (const unsigned char *body, size_t body_size, unsigned char
     return VB_KEYSTORE_HEADER_SIZE + body_size + VB_KEYSTORE_TAG_SIZE;
 }
 
-int LLVMFuzzerInitialize (int *argc, char ***argv)
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
@@ -111,7 +116,8 @@ int LLVMFuzzerInitialize (int *argc, char ***argv)
     return 0;
 }
 
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     if (size < 1 || size - 1 > FUZZ_BODY_MAX)
         return 0;

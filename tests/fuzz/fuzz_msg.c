@@ -20,7 +20,8 @@ static uint8_t s_buffer[VB_MSG_FRAME_MAX];
 //  --------------------------------------------------------------------------
 //  Re-encode what s_decoder holds and check it decodes the same way.
 
-static void s_reencode (bool framed)
+static void
+s_reencode (bool framed)
 {
     const Venuebus__Envelope *envelope = vb_msg_envelope (s_decoder);
     if (!envelope)
@@ -43,7 +44,8 @@ static void s_reencode (bool framed)
 //  --------------------------------------------------------------------------
 //  libFuzzer entry point.
 
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     if (!s_decoder) {
         s_decoder = vb_msg_new ();

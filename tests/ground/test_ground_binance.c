@@ -86,7 +86,8 @@ typedef struct {
 //  --------------------------------------------------------------------------
 //  True when a borrowed JSON key equals text.
 
-static bool s_equals (const char *string, size_t length, const char *text)
+static bool
+s_equals (const char *string, size_t length, const char *text)
 {
     return length == strlen (text) && memcmp (string, text, length) == 0;
 }
@@ -94,7 +95,8 @@ static bool s_equals (const char *string, size_t length, const char *text)
 //  --------------------------------------------------------------------------
 //  The state for a symbol (upper case), created on first sight.
 
-static s_symbol_t *s_symbol (s_replay_t *replay, const char *name, size_t length)
+static s_symbol_t *
+s_symbol (s_replay_t *replay, const char *name, size_t length)
 {
     for (size_t index = 0; index < replay->symbol_count; index++)
         if (s_equals (name, length, replay->symbols[index].name))
@@ -117,7 +119,8 @@ static s_symbol_t *s_symbol (s_replay_t *replay, const char *name, size_t length
 //  --------------------------------------------------------------------------
 //  Free every symbol.
 
-static void s_replay_destroy (s_replay_t *replay)
+static void
+s_replay_destroy (s_replay_t *replay)
 {
     for (size_t index = 0; index < replay->symbol_count; index++) {
         s_symbol_t *symbol = &replay->symbols[index];
@@ -135,8 +138,8 @@ static void s_replay_destroy (s_replay_t *replay)
 //  --------------------------------------------------------------------------
 //  Read an array of ["price","qty"] pairs, appending to levels.
 
-static int s_read_levels (vb_json_val_t *array, vb_book_side_t side, s_level_t *levels,
-                          size_t *count)
+static int
+s_read_levels (vb_json_val_t *array, vb_book_side_t side, s_level_t *levels, size_t *count)
 {
     vb_json_iter_t iter;
     vb_json_val_t pair;
@@ -169,7 +172,8 @@ static int s_read_levels (vb_json_val_t *array, vb_book_side_t side, s_level_t *
 //  --------------------------------------------------------------------------
 //  Format a decimal into text.
 
-static void s_text (vb_decimal_t value, char *text)
+static void
+s_text (vb_decimal_t value, char *text)
 {
     cr_assert_gt (vb_decimal_format (value, text, S_TEXT_MAX), 0);
 }
@@ -177,7 +181,8 @@ static void s_text (vb_decimal_t value, char *text)
 //  --------------------------------------------------------------------------
 //  The book's top as text.
 
-static void s_book_top (vb_book_t *book, s_top_t *top)
+static void
+s_book_top (vb_book_t *book, s_top_t *top)
 {
     vb_decimal_t price, qty;
     cr_assert_eq (vb_book_best (book, VB_BOOK_BID, &price, &qty), 0);
@@ -191,7 +196,8 @@ static void s_book_top (vb_book_t *book, s_top_t *top)
 //  --------------------------------------------------------------------------
 //  Apply one diff to a synced book, following the spot procedure.
 
-static void s_apply_diff (s_symbol_t *symbol, const s_diff_t *diff)
+static void
+s_apply_diff (s_symbol_t *symbol, const s_diff_t *diff)
 {
     if (diff->last <= symbol->last_update_id) {
         symbol->dropped++;  //  Already in the snapshot (or a replayed diff)
@@ -224,7 +230,8 @@ static void s_apply_diff (s_symbol_t *symbol, const s_diff_t *diff)
 //  Load a REST snapshot {"lastUpdateId":..,"bids":[..],"asks":[..]}, then
 //  apply the diffs buffered before it.
 
-static void s_handle_snapshot (s_symbol_t *symbol, vb_json_val_t *root)
+static void
+s_handle_snapshot (s_symbol_t *symbol, vb_json_val_t *root)
 {
     static s_level_t levels[2 * S_BOOK_CAP];
     size_t count = 0;
@@ -283,7 +290,8 @@ static void s_handle_snapshot (s_symbol_t *symbol, vb_json_val_t *root)
 //  --------------------------------------------------------------------------
 //  Handle the "data" of a depthUpdate: buffer it or apply it.
 
-static void s_handle_depth (s_replay_t *replay, vb_json_val_t *data)
+static void
+s_handle_depth (s_replay_t *replay, vb_json_val_t *data)
 {
     s_diff_t diff = {0, 0, NULL, 0};
     diff.levels = calloc (S_LEVELS_MAX, sizeof (s_level_t));
@@ -327,7 +335,8 @@ static void s_handle_depth (s_replay_t *replay, vb_json_val_t *data)
 //  --------------------------------------------------------------------------
 //  Record a bookTicker {"u","s","b","B","a","A"} for the cross-check.
 
-static void s_handle_ticker (s_replay_t *replay, vb_json_val_t *data)
+static void
+s_handle_ticker (s_replay_t *replay, vb_json_val_t *data)
 {
     s_ticker_t ticker;
     memset (&ticker, 0, sizeof ticker);
@@ -372,7 +381,8 @@ static void s_handle_ticker (s_replay_t *replay, vb_json_val_t *data)
 //  --------------------------------------------------------------------------
 //  Handle one combined-stream frame {"stream":..,"data":{..}}.
 
-static void s_handle_stream (s_replay_t *replay, vb_json_val_t *root)
+static void
+s_handle_stream (s_replay_t *replay, vb_json_val_t *root)
 {
     vb_json_iter_t fields;
     vb_json_val_t value;
@@ -404,7 +414,8 @@ static void s_handle_stream (s_replay_t *replay, vb_json_val_t *root)
 //  REST body belongs to `default_symbol` unless the line names the symbol
 //  in a "symbol=" query parameter (cryptofeed's http capture).
 
-static void s_replay_file (s_replay_t *replay, const char *path, const char *default_symbol)
+static void
+s_replay_file (s_replay_t *replay, const char *path, const char *default_symbol)
 {
     FILE *file = fopen (path, "r");
     cr_assert_not_null (file, "cannot open %s", path);
@@ -441,7 +452,8 @@ static void s_replay_file (s_replay_t *replay, const char *path, const char *def
 //  Count bookTickers whose u is the u of an applied diff, and those that
 //  show the book's top after that diff.
 
-static void s_cross_check (s_symbol_t *symbol, size_t *checked, size_t *matched)
+static void
+s_cross_check (s_symbol_t *symbol, size_t *checked, size_t *matched)
 {
     for (size_t index = 0; index < symbol->ticker_count; index++) {
         const s_ticker_t *ticker = &symbol->tickers[index];
@@ -462,9 +474,9 @@ static void s_cross_check (s_symbol_t *symbol, size_t *checked, size_t *matched)
 //  --------------------------------------------------------------------------
 //  Assert a symbol's final state.
 
-static void s_expect_final (s_symbol_t *symbol, int64_t last_u, const char *bid,
-                            const char *bid_qty, const char *ask, const char *ask_qty, size_t bids,
-                            size_t asks)
+static void
+s_expect_final (s_symbol_t *symbol, int64_t last_u, const char *bid, const char *bid_qty,
+                const char *ask, const char *ask_qty, size_t bids, size_t asks)
 {
     cr_assert_eq (symbol->last_update_id, last_u, "%s last u", symbol->name);
     s_top_t top;

@@ -69,7 +69,8 @@ typedef struct {
 //  --------------------------------------------------------------------------
 //  Read one level array ["price","volume","timestamp"(,"r")] into the replay.
 
-static int s_read_level (s_replay_t *replay, vb_json_val_t *level, vb_book_side_t side)
+static int
+s_read_level (s_replay_t *replay, vb_json_val_t *level, vb_book_side_t side)
 {
     vb_json_iter_t iter;
     vb_json_val_t element;
@@ -106,7 +107,8 @@ static int s_read_level (s_replay_t *replay, vb_json_val_t *level, vb_book_side_
 //  --------------------------------------------------------------------------
 //  Read one book object: "as"/"bs" (snapshot) or "a"/"b" (update), "c".
 
-static int s_read_book_object (s_replay_t *replay, vb_json_val_t *object)
+static int
+s_read_book_object (s_replay_t *replay, vb_json_val_t *object)
 {
     vb_json_iter_t fields;
     vb_json_val_t value;
@@ -156,7 +158,8 @@ static int s_read_book_object (s_replay_t *replay, vb_json_val_t *object)
 //  --------------------------------------------------------------------------
 //  The book for a channel, created on first sight.
 
-static s_pair_t *s_pair (s_replay_t *replay, int64_t channel)
+static s_pair_t *
+s_pair (s_replay_t *replay, int64_t channel)
 {
     for (size_t index = 0; index < replay->pair_count; index++)
         if (replay->pairs[index].channel == channel)
@@ -172,7 +175,8 @@ static s_pair_t *s_pair (s_replay_t *replay, int64_t channel)
 //  --------------------------------------------------------------------------
 //  Handle one received array message: read it whole, then apply it.
 
-static void s_handle_book_message (s_replay_t *replay, vb_json_val_t *root, size_t line_number)
+static void
+s_handle_book_message (s_replay_t *replay, vb_json_val_t *root, size_t line_number)
 {
     replay->level_count = 0;
     replay->snapshot = false;
@@ -235,7 +239,8 @@ static void s_handle_book_message (s_replay_t *replay, vb_json_val_t *root, size
 //  --------------------------------------------------------------------------
 //  Replay the whole capture.
 
-static void s_replay (s_replay_t *replay)
+static void
+s_replay (s_replay_t *replay)
 {
     FILE *file = fopen (S_CAPTURE, "r");
     cr_assert_not_null (file, "cannot open %s", S_CAPTURE);
@@ -270,8 +275,9 @@ static void s_replay (s_replay_t *replay)
 //  --------------------------------------------------------------------------
 //  Assert the level text of a book's best level.
 
-static void s_expect_best (vb_book_t *book, vb_book_side_t side, const char *price, const char *qty,
-                           const char *pair)
+static void
+s_expect_best (vb_book_t *book, vb_book_side_t side, const char *price, const char *qty,
+               const char *pair)
 {
     vb_decimal_t level_price, level_qty;
     cr_assert_eq (vb_book_best (book, side, &level_price, &level_qty), 0, "%s: empty side", pair);

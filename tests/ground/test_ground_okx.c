@@ -48,7 +48,8 @@ typedef struct {
 //  --------------------------------------------------------------------------
 //  True when a borrowed JSON string equals text.
 
-static bool s_equals (const char *string, size_t length, const char *text)
+static bool
+s_equals (const char *string, size_t length, const char *text)
 {
     return length == strlen (text) && memcmp (string, text, length) == 0;
 }
@@ -56,7 +57,8 @@ static bool s_equals (const char *string, size_t length, const char *text)
 //  --------------------------------------------------------------------------
 //  The book for an instId, created on first sight.
 
-static s_instrument_t *s_instrument (s_replay_t *replay, const char *inst_id, size_t length)
+static s_instrument_t *
+s_instrument (s_replay_t *replay, const char *inst_id, size_t length)
 {
     for (size_t index = 0; index < replay->instrument_count; index++)
         if (s_equals (inst_id, length, replay->instruments[index].inst_id))
@@ -74,7 +76,8 @@ static s_instrument_t *s_instrument (s_replay_t *replay, const char *inst_id, si
 //  --------------------------------------------------------------------------
 //  Apply one side's array of ["px","sz","liquidated","orders"] levels.
 
-static int s_apply_levels (vb_book_t *book, vb_book_side_t side, vb_json_val_t *levels)
+static int
+s_apply_levels (vb_book_t *book, vb_book_side_t side, vb_json_val_t *levels)
 {
     vb_json_iter_t iter;
     vb_json_val_t level;
@@ -109,7 +112,8 @@ static int s_apply_levels (vb_book_t *book, vb_book_side_t side, vb_json_val_t *
 //  --------------------------------------------------------------------------
 //  Handle one books message: find its book, apply, check the checksum.
 
-static void s_handle_books (s_replay_t *replay, vb_json_val_t *root, size_t line_number)
+static void
+s_handle_books (s_replay_t *replay, vb_json_val_t *root, size_t line_number)
 {
     vb_json_iter_t fields;
     vb_json_val_t value;
@@ -186,7 +190,8 @@ static void s_handle_books (s_replay_t *replay, vb_json_val_t *root, size_t line
 //  --------------------------------------------------------------------------
 //  Replay the whole capture: every received object with "action".
 
-static void s_replay (s_replay_t *replay)
+static void
+s_replay (s_replay_t *replay)
 {
     FILE *file = fopen (S_CAPTURE, "r");
     cr_assert_not_null (file, "cannot open %s", S_CAPTURE);
@@ -220,8 +225,9 @@ static void s_replay (s_replay_t *replay)
 //  --------------------------------------------------------------------------
 //  Assert the text of a book's best level.
 
-static void s_expect_best (vb_book_t *book, vb_book_side_t side, const char *price, const char *qty,
-                           const char *inst_id)
+static void
+s_expect_best (vb_book_t *book, vb_book_side_t side, const char *price, const char *qty,
+               const char *inst_id)
 {
     vb_decimal_t level_price, level_qty;
     cr_assert_eq (vb_book_best (book, side, &level_price, &level_qty), 0, "%s: empty", inst_id);

@@ -32,7 +32,8 @@ typedef struct {
 //  Percent-encode one value for application/x-www-form-urlencoded: unreserved
 //  ASCII stays, every other byte becomes %XX (uppercase hex, as in B2).
 
-static void s_percent_encode (const char *value, char *out, size_t out_size)
+static void
+s_percent_encode (const char *value, char *out, size_t out_size)
 {
     static const char digits[] = "0123456789ABCDEF";
     size_t length = 0;
@@ -53,7 +54,8 @@ static void s_percent_encode (const char *value, char *out, size_t out_size)
 //  --------------------------------------------------------------------------
 //  Join params as k=v&k=v in the given order, percent-encoding values or not.
 
-static void s_join (const s_param_t *params, size_t count, bool encode, char *out, size_t out_size)
+static void
+s_join (const s_param_t *params, size_t count, bool encode, char *out, size_t out_size)
 {
     size_t length = 0;
     out[0] = '\0';
@@ -73,7 +75,8 @@ static void s_join (const s_param_t *params, size_t count, bool encode, char *ou
 //  --------------------------------------------------------------------------
 //  Order params by name, as the Binance WS API requires.
 
-static int s_compare_params (const void *a, const void *b)
+static int
+s_compare_params (const void *a, const void *b)
 {
     return strcmp (((const s_param_t *)a)->name, ((const s_param_t *)b)->name);
 }
@@ -81,7 +84,8 @@ static int s_compare_params (const void *a, const void *b)
 //  --------------------------------------------------------------------------
 //  Sign payload with the Binance example secret; check the hex signature.
 
-static void s_assert_binance (const char *payload, const char *expected)
+static void
+s_assert_binance (const char *payload, const char *expected)
 {
     vb_hmac_t *signer = vb_hmac_new (VB_HMAC_SHA256, BINANCE_SECRET, strlen (BINANCE_SECRET));
     cr_assert_not_null (signer);

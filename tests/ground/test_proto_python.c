@@ -49,7 +49,8 @@ static const char *s_script =
 //  --------------------------------------------------------------------------
 //  Write frame to a temp file, run the script on it, return its stdout line.
 
-static void s_python_decode (const uint8_t *frame, size_t size, char *output)
+static void
+s_python_decode (const uint8_t *frame, size_t size, char *output)
 {
     char frame_path[] = "/tmp/vb_proto_frame_XXXXXX";
     int fd = mkstemp (frame_path);

@@ -20,7 +20,8 @@ typedef struct {
     char backend[ENDPOINT_MAX];
 } s_bus_t;
 
-static void s_bus_start (s_bus_t *self)
+static void
+s_bus_start (s_bus_t *self)
 {
     char *argv[] = {VB_BUS_BIN,  "--frontend",        "tcp://127.0.0.1:*",
                     "--backend", "tcp://127.0.0.1:*", NULL};
@@ -35,8 +36,9 @@ static void s_bus_start (s_bus_t *self)
 }
 
 //  Build a trade envelope for md.sim.BTC-USDT.trade with the given sequence.
-static void s_trade (Venuebus__Envelope *envelope, Venuebus__Header *header, Venuebus__Trade *trade,
-                     Venuebus__Decimal *price, Venuebus__Decimal *qty, uint64_t seq)
+static void
+s_trade (Venuebus__Envelope *envelope, Venuebus__Header *header, Venuebus__Trade *trade,
+         Venuebus__Decimal *price, Venuebus__Decimal *qty, uint64_t seq)
 {
     venuebus__envelope__init (envelope);
     venuebus__header__init (header);

@@ -35,14 +35,16 @@ struct _vbt_proc_t {
     s_stream_t err;  //  Child's stderr
 };
 
-static int64_t s_now_ms (void)
+static int64_t
+s_now_ms (void)
 {
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-static void s_stream_append (s_stream_t *stream, const char *bytes, size_t length)
+static void
+s_stream_append (s_stream_t *stream, const char *bytes, size_t length)
 {
     if (stream->size + length + 1 > stream->capacity) {
         size_t capacity = stream->capacity ? stream->capacity : VBT_READ_CHUNK;
@@ -62,7 +64,8 @@ static void s_stream_append (s_stream_t *stream, const char *bytes, size_t lengt
 //  --------------------------------------------------------------------------
 //  Read whatever is available on both pipes, waiting at most timeout_ms.
 
-static void s_pump (vbt_proc_t *self, int timeout_ms)
+static void
+s_pump (vbt_proc_t *self, int timeout_ms)
 {
     struct pollfd fds[2] = {{self->out.fd, POLLIN, 0}, {self->err.fd, POLLIN, 0}};
     if (poll (fds, 2, timeout_ms) <= 0)
@@ -82,7 +85,8 @@ static void s_pump (vbt_proc_t *self, int timeout_ms)
     }
 }
 
-static void s_reap (vbt_proc_t *self, int flags)
+static void
+s_reap (vbt_proc_t *self, int flags)
 {
     if (self->exited)
         return;
@@ -93,7 +97,8 @@ static void s_reap (vbt_proc_t *self, int flags)
     }
 }
 
-vbt_proc_t *vbt_proc_start (const char *path, char *const argv[], char *const env[])
+vbt_proc_t *
+vbt_proc_start (const char *path, char *const argv[], char *const env[])
 {
     int out_pipe[2], err_pipe[2];
     if (pipe2 (out_pipe, O_CLOEXEC) || pipe2 (err_pipe, O_CLOEXEC))
@@ -127,8 +132,8 @@ vbt_proc_t *vbt_proc_start (const char *path, char *const argv[], char *const en
     return self;
 }
 
-int vbt_proc_wait_line (vbt_proc_t *self, const char *prefix, int timeout_ms, char *line,
-                        size_t size)
+int
+vbt_proc_wait_line (vbt_proc_t *self, const char *prefix, int timeout_ms, char *line, size_t size)
 {
     int64_t deadline = s_now_ms () + timeout_ms;
     size_t prefix_length = strlen (prefix);
@@ -154,7 +159,8 @@ int vbt_proc_wait_line (vbt_proc_t *self, const char *prefix, int timeout_ms, ch
     }
 }
 
-int vbt_proc_wait_exit (vbt_proc_t *self, int timeout_ms)
+int
+vbt_proc_wait_exit (vbt_proc_t *self, int timeout_ms)
 {
     int64_t deadline = s_now_ms () + timeout_ms;
     while (true) {
@@ -171,7 +177,8 @@ int vbt_proc_wait_exit (vbt_proc_t *self, int timeout_ms)
     }
 }
 
-int vbt_proc_stop (vbt_proc_t **self_p, int timeout_ms)
+int
+vbt_proc_stop (vbt_proc_t **self_p, int timeout_ms)
 {
     vbt_proc_t *self = *self_p;
     if (!self)
@@ -194,24 +201,28 @@ int vbt_proc_stop (vbt_proc_t **self_p, int timeout_ms)
     return status;
 }
 
-const char *vbt_proc_stdout (vbt_proc_t *self)
+const char *
+vbt_proc_stdout (vbt_proc_t *self)
 {
     s_pump (self, 0);
     return self->out.data;
 }
 
-const char *vbt_proc_stderr (vbt_proc_t *self)
+const char *
+vbt_proc_stderr (vbt_proc_t *self)
 {
     s_pump (self, 0);
     return self->err.data;
 }
 
-pid_t vbt_proc_pid (vbt_proc_t *self)
+pid_t
+vbt_proc_pid (vbt_proc_t *self)
 {
     return self->pid;
 }
 
-int vbt_line_value (const char *line, const char *key, char *value, size_t size)
+int
+vbt_line_value (const char *line, const char *key, char *value, size_t size)
 {
     size_t key_length = strlen (key);
     for (const char *at = line; (at = strstr (at, key)); at += key_length) {

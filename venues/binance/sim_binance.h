@@ -16,19 +16,19 @@
 #include "vb_sim.h"
 #include "vb_hmac.h"
 
-#define BNSIM_DECIMALS         8      //  Binance prints prices and quantities with 8 decimals
-#define BNSIM_EXPONENT         (-8)   //  ... i.e. at 10^-8
-#define BNSIM_NS_PER_MS        INT64_C (1000000)
-#define BNSIM_NS_PER_US        INT64_C (1000)
-#define BNSIM_MS_PER_S         INT64_C (1000)
-#define BNSIM_PARAMS_MAX       48     //  Parameters one request may carry
-#define BNSIM_MSG_MAX          512    //  Longest error message
-#define BNSIM_SYMBOLS_MAX      16     //  Listings the personality serves
-#define BNSIM_STREAMS_MAX      1024   //  Streams per connection (venues.md 1.1)
-#define BNSIM_WS_MSGS_PER_S    5      //  Incoming messages per second per connection
+#define BNSIM_DECIMALS          8     //  Binance prints prices and quantities with 8 decimals
+#define BNSIM_EXPONENT          (-8)  //  ... i.e. at 10^-8
+#define BNSIM_NS_PER_MS         INT64_C (1000000)
+#define BNSIM_NS_PER_US         INT64_C (1000)
+#define BNSIM_MS_PER_S          INT64_C (1000)
+#define BNSIM_PARAMS_MAX        48    //  Parameters one request may carry
+#define BNSIM_MSG_MAX           512   //  Longest error message
+#define BNSIM_SYMBOLS_MAX       16    //  Listings the personality serves
+#define BNSIM_STREAMS_MAX       1024  //  Streams per connection (venues.md 1.1)
+#define BNSIM_WS_MSGS_PER_S     5     //  Incoming messages per second per connection
 #define BNSIM_SUBSCRIPTIONS_MAX 1000  //  User data subscriptions per WS API session
-#define BNSIM_DEPTH_LEVELS_MAX 5000   //  REST depth limit maximum
-#define BNSIM_NAME_MAX         64     //  Stream names
+#define BNSIM_DEPTH_LEVELS_MAX  5000  //  REST depth limit maximum
+#define BNSIM_NAME_MAX          64    //  Stream names
 
 //  --------------------------------------------------------------------------
 //  Growable text buffer (JSON is built into these).
@@ -71,8 +71,8 @@ typedef struct {
 
 //  Outcome of a request: an HTTP status and Binance's {code, msg}.
 typedef struct {
-    int status;             //  HTTP status (200 when no error)
-    int code;               //  Binance error code (0 when none)
+    int status;  //  HTTP status (200 when no error)
+    int code;    //  Binance error code (0 when none)
     char msg[BNSIM_MSG_MAX];
     int64_t retry_after_s;  //  For 429 / 418, else 0
     int64_t retry_at_ms;    //  For 418 on the WS API (error.data.retryAfter), else 0
@@ -85,6 +85,9 @@ void bnsim_error_set (bnsim_error_t *error, int status, int code, const char *fo
 //  error (-1101 too many or duplicate, -1100 bad encoding) and returns -1.
 int bnsim_params_parse (bnsim_params_t *params, const char *query, const char *body,
                         bnsim_error_t *error);
+//  Percent-decode length bytes into out (room for length + 1); '+' is a
+//  space. Returns the decoded length (out is NUL-terminated) or -1.
+int bnsim_url_decode (const char *text, size_t length, char *out);
 //  Start empty params with storage for `size` bytes of names and values.
 void bnsim_params_init (bnsim_params_t *params, size_t size);
 //  Add one name/value pair (copied). Returns 0 or -1 when full.
@@ -128,10 +131,10 @@ typedef enum {
     BNSIM_STREAM_TRADE = 1,
     BNSIM_STREAM_AGG_TRADE,
     BNSIM_STREAM_BOOK_TICKER,
-    BNSIM_STREAM_DEPTH,      //  speed_ms 1000 or 100
-    BNSIM_STREAM_PARTIAL,    //  levels 5/10/20, speed_ms 1000 or 100
-    BNSIM_STREAM_KLINE,      //  interval index
-    BNSIM_STREAM_MARK_PRICE, //  speed_ms 3000 or 1000
+    BNSIM_STREAM_DEPTH,       //  speed_ms 1000 or 100
+    BNSIM_STREAM_PARTIAL,     //  levels 5/10/20, speed_ms 1000 or 100
+    BNSIM_STREAM_KLINE,       //  interval index
+    BNSIM_STREAM_MARK_PRICE,  //  speed_ms 3000 or 1000
     BNSIM_STREAM_KINDS
 } bnsim_stream_kind_t;
 
@@ -152,25 +155,25 @@ typedef struct {
     bnsim_batch_t batch_slow;               //  For @depth (1000 ms)
     int subscribers[BNSIM_STREAM_KINDS];    //  Streams of each kind on this symbol
     vb_sim_level_t best_bid, best_ask;      //  Last bookTicker sent (qty 0: none)
-    int64_t kline_open_ns[16];              //  Last pushed candle per interval
+    int64_t kline_open_ms[16];              //  Last pushed candle per interval
 } bnsim_symbol_t;
 
 typedef enum { BNSIM_CONN_STREAM = 1, BNSIM_CONN_WSAPI = 2 } bnsim_conn_kind_t;
 
 typedef struct {
-    uint32_t id;                     //  subscriptionId
-    char account[VB_SIM_NAME_MAX];   //  Whose events
+    uint32_t id;                    //  subscriptionId
+    char account[VB_SIM_NAME_MAX];  //  Whose events
 } bnsim_subscription_t;
 
 typedef struct {
     vb_sim_conn_t *conn;
     bnsim_conn_kind_t kind;
-    bool combined;           //  Wrap payloads as {"stream":..,"data":..}
+    bool combined;  //  Wrap payloads as {"stream":..,"data":..}
     bnsim_stream_t *streams;
     size_t stream_count;
     size_t stream_capacity;
-    int64_t rate_second;     //  Second of the current message count
-    int rate_count;          //  Messages received in that second
+    int64_t rate_second;  //  Second of the current message count
+    int rate_count;       //  Messages received in that second
     char peer[48];
     //  WS API
     char logon_key[VB_SIM_ID_MAX];  //  Key of session.logon, or ""
@@ -181,14 +184,14 @@ typedef struct {
 
 //  Per-IP weight counters and bans; per-account order counters.
 typedef struct {
-    char key[48];            //  IP address or account name
-    int64_t window_start_ms; //  Start of the current window
-    int64_t used;            //  Weight or orders used in it
-    int64_t day_start_ms;    //  Orders: start of the current day
-    int64_t day_used;        //  Orders this day
-    bool warned;             //  A 429 was sent in this window
-    int64_t banned_until_ms; //  418 until then
-    int bans;                //  Bans so far (the next one doubles)
+    char key[48];             //  IP address or account name
+    int64_t window_start_ms;  //  Start of the current window
+    int64_t used;             //  Weight or orders used in it
+    int64_t day_start_ms;     //  Orders: start of the current day
+    int64_t day_used;         //  Orders this day
+    bool warned;              //  A 429 was sent in this window
+    int64_t banned_until_ms;  //  418 until then
+    int bans;                 //  Bans so far (the next one doubles)
 } bnsim_counter_t;
 
 typedef struct {
@@ -209,20 +212,18 @@ typedef struct {
         char asset[VB_SIM_NAME_MAX];
         int64_t free, locked;
         int64_t ts_ns;
-    } *positions;
+    } * positions;
     size_t position_count;
     size_t position_capacity;
-    //  Orders whose NEW executionReport went out (so fills after it are TRADE)
-    uint64_t *announced;
-    size_t announced_count;
-    size_t announced_capacity;
+    uint64_t event_sequence;  //  executionReport "I" (an ignored, increasing field)
     //  Client id of the cancel in progress (for executionReport c / C)
     uint64_t canceling_order;
     char cancel_client_id[VB_SIM_ID_MAX];
-    uint64_t id_state;       //  Generator of client order ids
-    int64_t last_tick_ms;    //  Time of the previous tick
-    bnsim_buf_t scratch;     //  Stream payloads
-    bnsim_buf_t wrap;        //  Combined-stream wrapping
+    uint64_t id_state;     //  Generator of client order ids
+    int64_t last_tick_ms;  //  Time of the previous tick
+    int64_t created_ms;    //  Start time (keys' createTime)
+    bnsim_buf_t scratch;   //  Stream payloads
+    bnsim_buf_t wrap;      //  Combined-stream wrapping
 } bnsim_t;
 
 //  --------------------------------------------------------------------------
@@ -272,11 +273,13 @@ vb_sim_key_t *bnsim_key_check (bnsim_t *self, const char *api_key, const char *p
 //  Check timestamp and recvWindow of params. Returns 0 or -1 with error set.
 int bnsim_time_check (bnsim_t *self, const bnsim_params_t *params, bnsim_error_t *error);
 //  Order count (ORDERS 10S / 1D) for an account. Returns 0 or -1 (429 -1015).
-int bnsim_orders_take (bnsim_t *self, const char *account, bnsim_error_t *error,
-                       int64_t *count_10s, int64_t *count_1d);
+int bnsim_orders_take (bnsim_t *self, const char *account, bnsim_error_t *error, int64_t *count_10s,
+                       int64_t *count_1d);
 //  Request weight for a peer. Returns 0, or -1 with error set (429 / 418).
 int bnsim_weight_take (bnsim_t *self, const char *peer, int64_t weight, bnsim_error_t *error,
                        int64_t *used);
+//  Weight a peer has used in the current minute (no side effect).
+int64_t bnsim_weight_used (bnsim_t *self, const char *peer);
 
 int bnsim_order_place (bnsim_t *self, const char *account, const bnsim_params_t *params,
                        bool test_only, bnsim_buf_t *out, bnsim_error_t *error);

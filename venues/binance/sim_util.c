@@ -85,8 +85,7 @@ void bnsim_buf_json (bnsim_buf_t *buf, const char *text)
         if (*cursor == '"' || *cursor == '\\') {
             char escaped[2] = {'\\', (char)*cursor};
             bnsim_buf_add (buf, escaped, 2);
-        }
-        else if (*cursor < 0x20)
+        } else if (*cursor < 0x20)
             bnsim_buf_printf (buf, "\\u%04x", *cursor);
         else
             bnsim_buf_add (buf, (const char *)cursor, 1);
@@ -159,11 +158,15 @@ static int s_decode (const char *text, size_t length, char *out)
                 return -1;
             out[written++] = (char)(high * 16 + low);
             index += 2;
-        }
-        else
+        } else
             out[written++] = c == '+' ? ' ' : c;
     }
     return (int)written;
+}
+
+int bnsim_url_decode (const char *text, size_t length, char *out)
+{
+    return s_decode (text, length, out);
 }
 
 int bnsim_params_add (bnsim_params_t *params, const char *name, size_t name_length,

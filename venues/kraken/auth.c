@@ -14,7 +14,8 @@
 //  --------------------------------------------------------------------------
 //  Create a signer from a base64 secret.
 
-vb_hmac_t *vb_kraken_signer_new (const char *secret)
+vb_hmac_t *
+vb_kraken_signer_new (const char *secret)
 {
     if (!secret)
         return NULL;
@@ -33,8 +34,9 @@ vb_hmac_t *vb_kraken_signer_new (const char *secret)
 //  --------------------------------------------------------------------------
 //  The raw MAC of path || SHA256 (nonce || postdata) into mac (64 bytes).
 
-static int s_mac (vb_hmac_t *signer, const char *path, const char *nonce, size_t nonce_length,
-                  const char *postdata, size_t postdata_length, uint8_t mac[VB_SHA512_SIZE])
+static int
+s_mac (vb_hmac_t *signer, const char *path, const char *nonce, size_t nonce_length,
+       const char *postdata, size_t postdata_length, uint8_t mac[VB_SHA512_SIZE])
 {
     if (!signer || !path || (!nonce && nonce_length) || (!postdata && postdata_length))
         return VB_EINVAL;
@@ -53,8 +55,9 @@ static int s_mac (vb_hmac_t *signer, const char *path, const char *nonce, size_t
 //  --------------------------------------------------------------------------
 //  Sign a private REST request into base64 text.
 
-int vb_kraken_sign (vb_hmac_t *signer, const char *path, const char *nonce, size_t nonce_length,
-                    const char *postdata, size_t postdata_length, char *out, size_t out_size)
+int
+vb_kraken_sign (vb_hmac_t *signer, const char *path, const char *nonce, size_t nonce_length,
+                const char *postdata, size_t postdata_length, char *out, size_t out_size)
 {
     if (!out)
         return VB_EINVAL;
@@ -72,9 +75,10 @@ int vb_kraken_sign (vb_hmac_t *signer, const char *path, const char *nonce, size
 //  --------------------------------------------------------------------------
 //  Verify a received API-Sign in constant time.
 
-int vb_kraken_verify (vb_hmac_t *signer, const char *path, const char *nonce, size_t nonce_length,
-                      const char *postdata, size_t postdata_length, const char *signature,
-                      size_t signature_length)
+int
+vb_kraken_verify (vb_hmac_t *signer, const char *path, const char *nonce, size_t nonce_length,
+                  const char *postdata, size_t postdata_length, const char *signature,
+                  size_t signature_length)
 {
     uint8_t expected[VB_SHA512_SIZE];
     int rc = s_mac (signer, path, nonce, nonce_length, postdata, postdata_length, expected);
@@ -94,7 +98,8 @@ int vb_kraken_verify (vb_hmac_t *signer, const char *path, const char *nonce, si
 //  --------------------------------------------------------------------------
 //  Parse a nonce: decimal digits only, fitting uint64.
 
-int vb_kraken_parse_nonce (const char *text, size_t length, uint64_t *nonce)
+int
+vb_kraken_parse_nonce (const char *text, size_t length, uint64_t *nonce)
 {
     if (!text || !nonce || length == 0 || length > VB_KRAKEN_NONCE_DIGITS_MAX)
         return VB_EINVAL;
@@ -115,8 +120,9 @@ int vb_kraken_parse_nonce (const char *text, size_t length, uint64_t *nonce)
 //  --------------------------------------------------------------------------
 //  The raw value of the first `name` parameter of a form text.
 
-int vb_kraken_form_value (const char *text, size_t length, const char *name, const char **value,
-                          size_t *value_length)
+int
+vb_kraken_form_value (const char *text, size_t length, const char *name, const char **value,
+                      size_t *value_length)
 {
     if (!text || !name || !value || !value_length)
         return VB_EINVAL;

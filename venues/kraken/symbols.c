@@ -35,12 +35,14 @@ static const vb_kraken_pair_t s_pairs[] = {
 //  --------------------------------------------------------------------------
 //  Number of pairs and one by index.
 
-size_t vb_kraken_pair_count (void)
+size_t
+vb_kraken_pair_count (void)
 {
     return S_PAIR_COUNT;
 }
 
-const vb_kraken_pair_t *vb_kraken_pair_at (size_t index)
+const vb_kraken_pair_t *
+vb_kraken_pair_at (size_t index)
 {
     return index < S_PAIR_COUNT ? &s_pairs[index] : NULL;
 }
@@ -48,7 +50,8 @@ const vb_kraken_pair_t *vb_kraken_pair_at (size_t index)
 //  --------------------------------------------------------------------------
 //  A pair by REST key, altname or wsname.
 
-const vb_kraken_pair_t *vb_kraken_pair_find (const char *name)
+const vb_kraken_pair_t *
+vb_kraken_pair_find (const char *name)
 {
     if (!name)
         return NULL;
@@ -64,7 +67,8 @@ const vb_kraken_pair_t *vb_kraken_pair_find (const char *name)
 //  --------------------------------------------------------------------------
 //  A pair by WS v2 symbol.
 
-const vb_kraken_pair_t *vb_kraken_pair_find_ws (const char *ws_symbol, size_t length)
+const vb_kraken_pair_t *
+vb_kraken_pair_find_ws (const char *ws_symbol, size_t length)
 {
     if (!ws_symbol)
         return NULL;
@@ -79,7 +83,8 @@ const vb_kraken_pair_t *vb_kraken_pair_find_ws (const char *ws_symbol, size_t le
 //  --------------------------------------------------------------------------
 //  A pair by normalised symbol.
 
-const vb_kraken_pair_t *vb_kraken_pair_find_normalised (const char *symbol)
+const vb_kraken_pair_t *
+vb_kraken_pair_find_normalised (const char *symbol)
 {
     if (!symbol)
         return NULL;
@@ -92,12 +97,14 @@ const vb_kraken_pair_t *vb_kraken_pair_find_normalised (const char *symbol)
 //  --------------------------------------------------------------------------
 //  Number of assets and one by index.
 
-size_t vb_kraken_asset_count (void)
+size_t
+vb_kraken_asset_count (void)
 {
     return S_ASSET_COUNT;
 }
 
-const vb_kraken_asset_t *vb_kraken_asset_at (size_t index)
+const vb_kraken_asset_t *
+vb_kraken_asset_at (size_t index)
 {
     return index < S_ASSET_COUNT ? &s_assets[index] : NULL;
 }
@@ -105,7 +112,8 @@ const vb_kraken_asset_t *vb_kraken_asset_at (size_t index)
 //  --------------------------------------------------------------------------
 //  An asset by REST code or altname.
 
-const vb_kraken_asset_t *vb_kraken_asset_find (const char *name)
+const vb_kraken_asset_t *
+vb_kraken_asset_find (const char *name)
 {
     if (!name)
         return NULL;
@@ -118,7 +126,8 @@ const vb_kraken_asset_t *vb_kraken_asset_find (const char *name)
 //  --------------------------------------------------------------------------
 //  An asset by normalised name.
 
-const vb_kraken_asset_t *vb_kraken_asset_find_normalised (const char *normalised)
+const vb_kraken_asset_t *
+vb_kraken_asset_find_normalised (const char *normalised)
 {
     if (!normalised)
         return NULL;
@@ -131,7 +140,8 @@ const vb_kraken_asset_t *vb_kraken_asset_find_normalised (const char *normalised
 //  --------------------------------------------------------------------------
 //  Copy text into out, or VB_ETRUNC.
 
-static int s_copy (const char *text, char *out, size_t out_size)
+static int
+s_copy (const char *text, char *out, size_t out_size)
 {
     size_t length = strlen (text);
     if (length + 1 > out_size) {
@@ -146,7 +156,8 @@ static int s_copy (const char *text, char *out, size_t out_size)
 //  --------------------------------------------------------------------------
 //  Any spelling of a pair -> BASE-QUOTE.
 
-int vb_kraken_symbol_normalise (const char *name, char *out, size_t out_size)
+int
+vb_kraken_symbol_normalise (const char *name, char *out, size_t out_size)
 {
     if (!name || !out)
         return VB_EINVAL;
@@ -164,7 +175,8 @@ int vb_kraken_symbol_normalise (const char *name, char *out, size_t out_size)
 //  --------------------------------------------------------------------------
 //  An asset code or altname -> normalised asset.
 
-int vb_kraken_asset_normalise (const char *name, char *out, size_t out_size)
+int
+vb_kraken_asset_normalise (const char *name, char *out, size_t out_size)
 {
     if (!name || !out)
         return VB_EINVAL;

@@ -3,7 +3,8 @@
 
     Each run forks the binary with pipes on stdin, stdout and stderr, in a new session
     (so it has no terminal to prompt on), and captures /proc/<pid>/cmdline once exec has
-    happened. Every test checks that no secret reaches stdout, stderr or the cmdline.
+    happened. Every test checks that no secret reaches stdout, stderr or the cmdline; one
+    also reads /proc/<pid>/environ after the keytool has consumed a passphrase variable.
     SPDX-License-Identifier: MPL-2.0
 */
 #include <criterion/criterion.h>
@@ -50,7 +51,8 @@ static char s_new_pass_file[128];
 static const char *s_secrets[] = {KS_PASS,  KS_NEW_PASS, BN_SECRET, OKX_SECRET,
                                   OKX_PASS, BN_KEY,      OKX_KEY};
 
-static void s_write_file (const char *path, const char *text, mode_t mode)
+static void
+s_write_file (const char *path, const char *text, mode_t mode)
 {
     int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     cr_assert_geq (fd, 0);
@@ -59,7 +61,8 @@ static void s_write_file (const char *path, const char *text, mode_t mode)
     close (fd);
 }
 
-static void s_setup (void)
+static void
+s_setup (void)
 {
     snprintf (s_dir, sizeof (s_dir), "/tmp/vb-keytool-XXXXXX");
     cr_assert_not_null (mkdtemp (s_dir));
@@ -70,7 +73,8 @@ static void s_setup (void)
     s_write_file (s_new_pass_file, KS_NEW_PASS "\n", 0600);
 }
 
-static void s_teardown (void)
+static void
+s_teardown (void)
 {
     const char *names[] = {"keys.vbks", "pass", "new-pass"};
     char path[160];
@@ -84,7 +88,8 @@ static void s_teardown (void)
 TestSuite (keytool, .init = s_setup, .fini = s_teardown);
 
 //  Read what is available on fd into buffer; returns false at EOF.
-static bool s_drain (int fd, char *buffer, size_t *length)
+static bool
+s_drain (int fd, char *buffer, size_t *length)
 {
     char chunk[4096];
     ssize_t got = read (fd, chunk, sizeof (chunk));
@@ -100,9 +105,15 @@ static bool s_drain (int fd, char *buffer, size_t *length)
     return true;
 }
 
-//  Run the keytool with args (NULL-terminated), feed input on stdin, and add
-//  extra_env ("NAME=value" or NULL) to the environment.
-static void s_run (run_t *run, const char *const *args, const char *input, const char *extra_env)
+//  Called once exec has happened and before stdin is written.
+typedef void (hook_fn) (pid_t pid, void *arg);
+
+//  Run the keytool with args (NULL-terminated), feed input on stdin, add
+//  extra_env ("NAME=value" strings, NULL-terminated, or NULL) to the
+//  environment, and call hook (if any) while the process runs.
+static void
+s_run_hooked (run_t *run, const char *const *args, const char *input, const char *const *extra_env,
+              hook_fn *hook, void *hook_arg)
 {
     memset (run, 0, sizeof (*run));
     int in[2], out[2], err[2], sync[2];
@@ -121,8 +132,8 @@ static void s_run (run_t *run, const char *const *args, const char *input, const
     int envc = 0;
     for (char **item = environ; *item && envc < ENV_MAX - 2; item++)
         envp[envc++] = *item;
-    if (extra_env)
-        envp[envc++] = (char *)extra_env;
+    for (; extra_env && *extra_env && envc < ENV_MAX - 1; extra_env++)
+        envp[envc++] = (char *)*extra_env;
     envp[envc] = NULL;
 
     pid_t pid = fork ();
@@ -159,6 +170,8 @@ static void s_run (run_t *run, const char *const *args, const char *input, const
         if (run->cmdline[index] == '\0')
             run->cmdline[index] = ' ';
 
+    if (hook)
+        hook (pid, hook_arg);
     if (input) {
         size_t length = strlen (input);
         //  Small inputs fit the pipe buffer; a process that exits early gives EPIPE.
@@ -194,8 +207,17 @@ static void s_run (run_t *run, const char *const *args, const char *input, const
     }
 }
 
+//  Run without a hook, with at most one extra environment variable.
+static void
+s_run (run_t *run, const char *const *args, const char *input, const char *extra_env)
+{
+    const char *envs[] = {extra_env, NULL};
+    s_run_hooked (run, args, input, envs, NULL, NULL);
+}
+
 //  The error output is exactly one line.
-static void s_assert_one_line (const run_t *run)
+static void
+s_assert_one_line (const run_t *run)
 {
     size_t length = strlen (run->err);
     cr_assert_gt (length, 0);
@@ -203,7 +225,8 @@ static void s_assert_one_line (const run_t *run)
     cr_assert_null (memchr (run->err, '\n', length - 1), "more than one line: %s", run->err);
 }
 
-static void s_init (void)
+static void
+s_init (void)
 {
     run_t run;
     s_run (
@@ -213,7 +236,8 @@ static void s_init (void)
     cr_assert_eq (run.status, 0, "init: %s", run.err);
 }
 
-static void s_add_binance (void)
+static void
+s_add_binance (void)
 {
     run_t run;
     s_run (&run,
@@ -553,5 +577,52 @@ Test (keytool, stores_a_coinbase_pem_key_given_with_escaped_newlines)
     cr_assert_eq (vb_keystore_load (keystore, s_keystore, KS_PASS, strlen (KS_PASS)), 0);
     cr_assert_str_eq (vb_keystore_entry_secret (vb_keystore_find (keystore, "cb")),
                       "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n");
+    vb_keystore_destroy (&keystore);
+}
+
+//  Runs while rotate-passphrase waits on the FIFO that carries its new passphrase: by
+//  then it has read (and must have wiped) the variable holding the old one.
+static void
+s_check_environ (pid_t pid, void *arg)
+{
+    //  Opening a FIFO for writing blocks until the keytool opens it for reading.
+    int fifo = open ((const char *)arg, O_WRONLY | O_CLOEXEC);
+    cr_assert_geq (fifo, 0);
+    char path[64];
+    snprintf (path, sizeof (path), "/proc/%d/environ", (int)pid);
+    int fd = open (path, O_RDONLY);
+    cr_assert_geq (fd, 0, "cannot read %s", path);
+    static char environ_text[OUTPUT_MAX * 4];
+    size_t length = 0;
+    ssize_t got;
+    while ((got = read (fd, environ_text + length, sizeof (environ_text) - length)) > 0)
+        length += (size_t)got;
+    close (fd);
+    cr_assert_not_null (memmem (environ_text, length, "VB_TEST_MARKER=visible", 22),
+                        "the environment was not readable");
+    cr_assert_null (memmem (environ_text, length, KS_PASS, strlen (KS_PASS)),
+                    "the passphrase is still in /proc/<pid>/environ");
+    cr_assert_eq (write (fifo, KS_NEW_PASS "\n", strlen (KS_NEW_PASS) + 1),
+                  (ssize_t)strlen (KS_NEW_PASS) + 1);
+    close (fifo);
+}
+
+Test (keytool, wipes_the_passphrase_variable_from_its_environment, .timeout = 120)
+{
+    s_init ();
+    char fifo[160];
+    snprintf (fifo, sizeof (fifo), "%s/new-pass", s_dir);
+    unlink (fifo);
+    cr_assert_eq (mkfifo (fifo, 0600), 0);
+    const char *envs[] = {"VB_TEST_KS_PASS=" KS_PASS, "VB_TEST_MARKER=visible", NULL};
+    run_t run;
+    s_run_hooked (&run,
+                  (const char *[]){"rotate-passphrase", "--keystore", s_keystore,
+                                   "--passphrase-env", "VB_TEST_KS_PASS", "--new-passphrase-file",
+                                   fifo, NULL},
+                  NULL, envs, s_check_environ, fifo);
+    cr_assert_eq (run.status, 0, "rotate: %s", run.err);
+    vb_keystore_t *keystore = vb_keystore_new ();
+    cr_assert_eq (vb_keystore_load (keystore, s_keystore, KS_NEW_PASS, strlen (KS_NEW_PASS)), 0);
     vb_keystore_destroy (&keystore);
 }
