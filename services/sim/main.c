@@ -197,7 +197,8 @@ static const struct {
 
 static volatile sig_atomic_t s_stop = 0;
 
-static void s_signal (int signal_number)
+static void
+s_signal (int signal_number)
 {
     (void)signal_number;
     s_stop = 1;
@@ -206,7 +207,8 @@ static void s_signal (int signal_number)
 //  --------------------------------------------------------------------------
 //  Parse "read,trade" into VB_SIM_PERM_* bits. Returns 0 or -1.
 
-static int s_permissions (const char *text, unsigned *out)
+static int
+s_permissions (const char *text, unsigned *out)
 {
     char list[SIM_LIST_MAX];
     if (snprintf (list, sizeof list, "%s", text) >= (int)sizeof list)
@@ -229,7 +231,8 @@ static int s_permissions (const char *text, unsigned *out)
 }
 
 //  Parse "127.0.0.1,10.0.0.1" into the key's whitelist. Returns 0 or -1.
-static int s_ips (const char *text, vb_sim_key_t *key)
+static int
+s_ips (const char *text, vb_sim_key_t *key)
 {
     char list[SIM_LIST_MAX];
     if (snprintf (list, sizeof list, "%s", text) >= (int)sizeof list)
@@ -246,9 +249,9 @@ static int s_ips (const char *text, vb_sim_key_t *key)
 
 //  Add a key for an account, registering its secrets with the logger.
 //  Returns 0 or -1 (logged).
-static int s_add_key (vb_sim_engine_t *engine, const char *account, const char *api_key,
-                      const char *secret, const char *passphrase, const char *permissions,
-                      const char *ips)
+static int
+s_add_key (vb_sim_engine_t *engine, const char *account, const char *api_key, const char *secret,
+           const char *passphrase, const char *permissions, const char *ips)
 {
     vb_sim_key_t key;
     memset (&key, 0, sizeof key);
@@ -287,7 +290,8 @@ static int s_add_key (vb_sim_engine_t *engine, const char *account, const char *
 }
 
 //  Parse "BTC:10,USDT:1000.5" and credit the account. Returns 0 or -1.
-static int s_fund (vb_sim_engine_t *engine, const char *account, const char *text)
+static int
+s_fund (vb_sim_engine_t *engine, const char *account, const char *text)
 {
     char list[SIM_LIST_MAX];
     if (snprintf (list, sizeof list, "%s", text) >= (int)sizeof list)
@@ -319,7 +323,8 @@ static int s_fund (vb_sim_engine_t *engine, const char *account, const char *tex
 //  --------------------------------------------------------------------------
 //  Load the --accounts file. Returns 0 or -1 (logged).
 
-static int s_load_accounts (vb_sim_engine_t *engine, const char *path)
+static int
+s_load_accounts (vb_sim_engine_t *engine, const char *path)
 {
     vb_config_t *file = vb_config_new (NULL, 0);
     if (!file || vb_config_add_section (file, "account", s_account_keys,
@@ -359,7 +364,8 @@ static int s_load_accounts (vb_sim_engine_t *engine, const char *path)
     return rc;
 }
 
-int main (int argc, char *argv[])
+int
+main (int argc, char *argv[])
 {
     vb_log_init ("sim", VB_LOG_NOTICE);
     vb_config_t *config = vb_config_new (s_keys, sizeof (s_keys) / sizeof (s_keys[0]));

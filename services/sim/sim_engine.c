@@ -128,7 +128,8 @@ struct _vb_sim_engine_t {
 //  Grow a dynamic array to hold at least `need` elements. Aborts on out of
 //  memory, as zmalloc does.
 
-static void s_grow (void **array, size_t *capacity, size_t element, size_t need)
+static void
+s_grow (void **array, size_t *capacity, size_t element, size_t need)
 {
     if (need <= *capacity)
         return;
@@ -144,7 +145,8 @@ static void s_grow (void **array, size_t *capacity, size_t element, size_t need)
 //  --------------------------------------------------------------------------
 //  splitmix64: tiny, fast and fully determined by its seed.
 
-static uint64_t s_random (vb_sim_engine_t *self)
+static uint64_t
+s_random (vb_sim_engine_t *self)
 {
     uint64_t z = (self->rng += UINT64_C (0x9E3779B97F4A7C15));
     z = (z ^ (z >> 30)) * UINT64_C (0xBF58476D1CE4E5B9);
@@ -153,7 +155,8 @@ static uint64_t s_random (vb_sim_engine_t *self)
 }
 
 //  A draw in 0..bound-1 (bound > 0).
-static int64_t s_random_below (vb_sim_engine_t *self, int64_t bound)
+static int64_t
+s_random_below (vb_sim_engine_t *self, int64_t bound)
 {
     assert (bound > 0);
     return (int64_t)(s_random (self) % (uint64_t)bound);
@@ -162,7 +165,8 @@ static int64_t s_random_below (vb_sim_engine_t *self, int64_t bound)
 //  --------------------------------------------------------------------------
 //  10^n for n in 0..18.
 
-static int64_t s_pow10 (int n)
+static int64_t
+s_pow10 (int n)
 {
     assert (n >= 0 && n <= 18);
     int64_t value = 1;
@@ -175,7 +179,8 @@ static int64_t s_pow10 (int n)
 //  Convert a value at 10^exponent to 10^-8 of an asset, rounding up or down
 //  when it is not exact. Returns 0 or VB_EOVERFLOW.
 
-static int s_to_asset (int64_t value, int32_t exponent, bool round_up, int64_t *out)
+static int
+s_to_asset (int64_t value, int32_t exponent, bool round_up, int64_t *out)
 {
     if (exponent >= VB_SIM_ASSET_EXPONENT) {
         int shift = exponent - VB_SIM_ASSET_EXPONENT;
@@ -200,12 +205,14 @@ static int s_to_asset (int64_t value, int32_t exponent, bool round_up, int64_t *
 //  Notional of price x qty, and its fee at `bps` (rounded up). Returns 0 or
 //  VB_EOVERFLOW.
 
-static int s_notional (int64_t price, int64_t qty, int64_t *out)
+static int
+s_notional (int64_t price, int64_t qty, int64_t *out)
 {
     return __builtin_mul_overflow (price, qty, out) ? VB_EOVERFLOW : 0;
 }
 
-static int64_t s_fee (int64_t notional, int64_t bps)
+static int64_t
+s_fee (int64_t notional, int64_t bps)
 {
     __int128 product = (__int128)notional * bps;
     __int128 fee = product / SIM_ENGINE_BPS;
@@ -216,8 +223,9 @@ static int64_t s_fee (int64_t notional, int64_t bps)
 
 //  The quote (10^-8) a buy of price x qty must lock: notional plus the
 //  higher of the two fees, rounded up. Returns 0 or VB_EOVERFLOW.
-static int s_buy_hold (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument, int64_t price,
-                       int64_t qty, int64_t *out)
+static int
+s_buy_hold (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument, int64_t price,
+            int64_t qty, int64_t *out)
 {
     int64_t notional;
     if (s_notional (price, qty, &notional))
@@ -234,7 +242,8 @@ static int s_buy_hold (vb_sim_engine_t *self, const vb_sim_instrument_t *instrum
 //  --------------------------------------------------------------------------
 //  Lookups.
 
-static s_instrument_t *s_instrument (vb_sim_engine_t *self, const vb_sim_instrument_t *def)
+static s_instrument_t *
+s_instrument (vb_sim_engine_t *self, const vb_sim_instrument_t *def)
 {
     if (!def)
         return NULL;
@@ -244,7 +253,8 @@ static s_instrument_t *s_instrument (vb_sim_engine_t *self, const vb_sim_instrum
     return NULL;
 }
 
-static s_account_t *s_account (vb_sim_engine_t *self, const char *name)
+static s_account_t *
+s_account (vb_sim_engine_t *self, const char *name)
 {
     if (!name)
         return NULL;
@@ -254,7 +264,8 @@ static s_account_t *s_account (vb_sim_engine_t *self, const char *name)
     return NULL;
 }
 
-static s_balance_t *s_balance (s_account_t *account, const char *asset, bool create)
+static s_balance_t *
+s_balance (s_account_t *account, const char *asset, bool create)
 {
     for (size_t i = 0; i < account->balance_count; i++)
         if (strcmp (account->balances[i].asset, asset) == 0)
@@ -272,13 +283,15 @@ static s_balance_t *s_balance (s_account_t *account, const char *asset, bool cre
 //  --------------------------------------------------------------------------
 //  Event delivery.
 
-static void s_emit (vb_sim_engine_t *self, vb_sim_event_t *event)
+static void
+s_emit (vb_sim_engine_t *self, vb_sim_event_t *event)
 {
     if (self->listener)
         self->listener (self->listener_arg, event);
 }
 
-static void s_emit_balance (vb_sim_engine_t *self, s_account_t *account, const char *asset)
+static void
+s_emit_balance (vb_sim_engine_t *self, s_account_t *account, const char *asset)
 {
     if (account->unlimited)
         return;
@@ -293,7 +306,8 @@ static void s_emit_balance (vb_sim_engine_t *self, s_account_t *account, const c
     s_emit (self, &event);
 }
 
-static void s_emit_order (vb_sim_engine_t *self, s_order_t *order, const vb_sim_fill_t *fill)
+static void
+s_emit_order (vb_sim_engine_t *self, s_order_t *order, const vb_sim_fill_t *fill)
 {
     if (order->account->unlimited)
         return;
@@ -306,7 +320,8 @@ static void s_emit_order (vb_sim_engine_t *self, s_order_t *order, const vb_sim_
 }
 
 //  Record that a level now has `qty` (0: gone) for the current action.
-static void s_change (vb_sim_engine_t *self, vb_sim_side_t side, int64_t price, int64_t qty)
+static void
+s_change (vb_sim_engine_t *self, vb_sim_side_t side, int64_t price, int64_t qty)
 {
     for (size_t i = 0; i < self->change_count; i++)
         if (self->changes[i].side == side && self->changes[i].price == price) {
@@ -320,7 +335,8 @@ static void s_change (vb_sim_engine_t *self, vb_sim_side_t side, int64_t price, 
 
 //  End an action: if it changed levels, advance the update id and emit one
 //  BOOK event.
-static void s_end_action (vb_sim_engine_t *self, s_instrument_t *instrument)
+static void
+s_end_action (vb_sim_engine_t *self, s_instrument_t *instrument)
 {
     if (self->change_count == 0)
         return;
@@ -338,18 +354,21 @@ static void s_end_action (vb_sim_engine_t *self, s_instrument_t *instrument)
 //  --------------------------------------------------------------------------
 //  Book maintenance.
 
-static s_side_t *s_side (s_instrument_t *instrument, vb_sim_side_t side)
+static s_side_t *
+s_side (s_instrument_t *instrument, vb_sim_side_t side)
 {
     return side == VB_SIM_BUY ? &instrument->bids : &instrument->asks;
 }
 
 //  True when price a is better than b on this side.
-static bool s_better (vb_sim_side_t side, int64_t a, int64_t b)
+static bool
+s_better (vb_sim_side_t side, int64_t a, int64_t b)
 {
     return side == VB_SIM_BUY ? a > b : a < b;
 }
 
-static void s_rest (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *order)
+static void
+s_rest (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *order)
 {
     s_side_t *side = s_side (instrument, order->pub.side);
     size_t index = 0;
@@ -377,7 +396,8 @@ static void s_rest (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t
 }
 
 //  Take a resting order out of its level (the level goes when empty).
-static void s_unrest (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *order)
+static void
+s_unrest (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *order)
 {
     assert (order->resting);
     s_side_t *side = s_side (instrument, order->pub.side);
@@ -405,7 +425,8 @@ static void s_unrest (vb_sim_engine_t *self, s_instrument_t *instrument, s_order
     }
 }
 
-static void s_mm_track (s_instrument_t *instrument, s_order_t *order)
+static void
+s_mm_track (s_instrument_t *instrument, s_order_t *order)
 {
     s_grow ((void **)&instrument->mm_orders, &instrument->mm_capacity, sizeof (s_order_t *),
             instrument->mm_count + 1);
@@ -414,7 +435,8 @@ static void s_mm_track (s_instrument_t *instrument, s_order_t *order)
 }
 
 //  Forget and free a final synthetic order.
-static void s_mm_forget (s_instrument_t *instrument, s_order_t *order)
+static void
+s_mm_forget (s_instrument_t *instrument, s_order_t *order)
 {
     size_t index = order->mm_index;
     assert (index < instrument->mm_count && instrument->mm_orders[index] == order);
@@ -426,7 +448,8 @@ static void s_mm_forget (s_instrument_t *instrument, s_order_t *order)
 //  --------------------------------------------------------------------------
 //  Public trade ring and candle buckets.
 
-static void s_record_trade (s_instrument_t *instrument, const vb_sim_fill_t *trade)
+static void
+s_record_trade (s_instrument_t *instrument, const vb_sim_fill_t *trade)
 {
     if (!instrument->trades)
         instrument->trades = zmalloc (SIM_ENGINE_TRADE_RING * sizeof (vb_sim_fill_t));
@@ -498,8 +521,9 @@ static void s_record_trade (s_instrument_t *instrument, const vb_sim_fill_t *tra
 //  Apply one fill to one order: its totals, its account's balances and
 //  history, and its events.
 
-static void s_fill_order (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *order,
-                          uint64_t trade_id, int64_t price, int64_t qty, bool maker)
+static void
+s_fill_order (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *order,
+              uint64_t trade_id, int64_t price, int64_t qty, bool maker)
 {
     const vb_sim_instrument_t *def = &instrument->def;
     int64_t now = vb_sim_engine_now_ns (self);
@@ -572,7 +596,8 @@ static void s_fill_order (vb_sim_engine_t *self, s_instrument_t *instrument, s_o
 }
 
 //  Release what an order still holds (it became final without filling).
-static void s_release (vb_sim_engine_t *self, s_order_t *order)
+static void
+s_release (vb_sim_engine_t *self, s_order_t *order)
 {
     if (order->account->unlimited || order->hold == 0)
         return;
@@ -589,7 +614,8 @@ static void s_release (vb_sim_engine_t *self, s_order_t *order)
 //  Match a taker against the opposite side, best price first, oldest order
 //  first at each price.
 
-static void s_match (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *taker)
+static void
+s_match (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *taker)
 {
     s_side_t *opposite =
         s_side (instrument, taker->pub.side == VB_SIM_BUY ? VB_SIM_SELL : VB_SIM_BUY);
@@ -636,8 +662,8 @@ static void s_match (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_
 //  Check an order request against the instrument's filters. Returns
 //  VB_SIM_OK or the first refusal.
 
-static vb_sim_result_t s_validate (const vb_sim_instrument_t *def,
-                                   const vb_sim_order_req_t *request)
+static vb_sim_result_t
+s_validate (const vb_sim_instrument_t *def, const vb_sim_order_req_t *request)
 {
     if ((request->side != VB_SIM_BUY && request->side != VB_SIM_SELL) ||
         (request->type != VB_SIM_LIMIT && request->type != VB_SIM_MARKET) ||
@@ -668,8 +694,9 @@ static vb_sim_result_t s_validate (const vb_sim_instrument_t *def,
 //  How much of qty the opposite side could fill up to the limit (any price
 //  for a market order), and for a buy the quote (10^-8) that would cost at
 //  the taker fee. Returns 0, or VB_EOVERFLOW.
-static int s_walk (vb_sim_engine_t *self, s_instrument_t *instrument,
-                   const vb_sim_order_req_t *request, int64_t *fillable, int64_t *cost)
+static int
+s_walk (vb_sim_engine_t *self, s_instrument_t *instrument, const vb_sim_order_req_t *request,
+        int64_t *fillable, int64_t *cost)
 {
     const vb_sim_instrument_t *def = &instrument->def;
     vb_sim_side_t maker_side = request->side == VB_SIM_BUY ? VB_SIM_SELL : VB_SIM_BUY;
@@ -698,9 +725,9 @@ static int s_walk (vb_sim_engine_t *self, s_instrument_t *instrument,
 //  --------------------------------------------------------------------------
 //  Place an order for an account (the market maker included). See vb_sim.h.
 
-static vb_sim_result_t s_place (vb_sim_engine_t *self, s_account_t *account,
-                                s_instrument_t *instrument, const vb_sim_order_req_t *request,
-                                vb_sim_order_t *out)
+static vb_sim_result_t
+s_place (vb_sim_engine_t *self, s_account_t *account, s_instrument_t *instrument,
+         const vb_sim_order_req_t *request, vb_sim_order_t *out)
 {
     const vb_sim_instrument_t *def = &instrument->def;
     vb_sim_result_t result = s_validate (def, request);
@@ -810,7 +837,8 @@ static vb_sim_result_t s_place (vb_sim_engine_t *self, s_account_t *account,
 }
 
 //  Cancel one resting order (the action's BOOK event is left to the caller).
-static void s_cancel_order (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *order)
+static void
+s_cancel_order (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *order)
 {
     s_unrest (self, instrument, order);
     order->pub.status = VB_SIM_CANCELED;
@@ -822,8 +850,8 @@ static void s_cancel_order (vb_sim_engine_t *self, s_instrument_t *instrument, s
 //  --------------------------------------------------------------------------
 //  Constructor and destructor.
 
-vb_sim_engine_t *sim_engine_new (vb_clock_t *clock, uint64_t seed,
-                                 const sim_engine_config_t *config)
+vb_sim_engine_t *
+sim_engine_new (vb_clock_t *clock, uint64_t seed, const sim_engine_config_t *config)
 {
     sim_engine_config_t settings = config ? *config : SIM_ENGINE_CONFIG_DEFAULT;
     if (settings.actions_per_s < 0 || settings.depth_ticks < 1 || settings.target_levels < 0 ||
@@ -844,7 +872,8 @@ vb_sim_engine_t *sim_engine_new (vb_clock_t *clock, uint64_t seed,
     return self;
 }
 
-static void s_account_destroy (s_account_t *account)
+static void
+s_account_destroy (s_account_t *account)
 {
     for (size_t i = 0; i < account->order_count; i++)
         free (account->orders[i]);
@@ -854,7 +883,8 @@ static void s_account_destroy (s_account_t *account)
     free (account);
 }
 
-void sim_engine_destroy (vb_sim_engine_t **self_p)
+void
+sim_engine_destroy (vb_sim_engine_t **self_p)
 {
     assert (self_p);
     vb_sim_engine_t *self = *self_p;
@@ -885,7 +915,8 @@ void sim_engine_destroy (vb_sim_engine_t **self_p)
     *self_p = NULL;
 }
 
-void sim_engine_set_listener (vb_sim_engine_t *self, sim_engine_listener_fn *listener, void *arg)
+void
+sim_engine_set_listener (vb_sim_engine_t *self, sim_engine_listener_fn *listener, void *arg)
 {
     assert (self);
     self->listener = listener;
@@ -895,12 +926,14 @@ void sim_engine_set_listener (vb_sim_engine_t *self, sim_engine_listener_fn *lis
 //  --------------------------------------------------------------------------
 //  Setup: instruments, accounts, balances, keys.
 
-static bool s_name_ok (const char *name)
+static bool
+s_name_ok (const char *name)
 {
     return name && *name && strnlen (name, VB_SIM_NAME_MAX) < VB_SIM_NAME_MAX;
 }
 
-int sim_engine_add_instrument (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument)
+int
+sim_engine_add_instrument (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument)
 {
     assert (self);
     if (!instrument || !s_name_ok (instrument->symbol) || !s_name_ok (instrument->base) ||
@@ -925,7 +958,8 @@ int sim_engine_add_instrument (vb_sim_engine_t *self, const vb_sim_instrument_t 
     return 0;
 }
 
-int sim_engine_add_account (vb_sim_engine_t *self, const char *account)
+int
+sim_engine_add_account (vb_sim_engine_t *self, const char *account)
 {
     assert (self);
     if (!s_name_ok (account) || strcmp (account, SIM_ENGINE_MM_ACCOUNT) == 0)
@@ -940,8 +974,8 @@ int sim_engine_add_account (vb_sim_engine_t *self, const char *account)
     return 0;
 }
 
-int sim_engine_credit (vb_sim_engine_t *self, const char *account, const char *asset,
-                       int64_t amount)
+int
+sim_engine_credit (vb_sim_engine_t *self, const char *account, const char *asset, int64_t amount)
 {
     assert (self);
     s_account_t *entry = s_account (self, account);
@@ -960,7 +994,8 @@ int sim_engine_credit (vb_sim_engine_t *self, const char *account, const char *a
     return 0;
 }
 
-int sim_engine_add_key (vb_sim_engine_t *self, const vb_sim_key_t *key)
+int
+sim_engine_add_key (vb_sim_engine_t *self, const vb_sim_key_t *key)
 {
     assert (self);
     if (!key || !key->api_key[0] || key->ip_count > VB_SIM_IPS_MAX)
@@ -978,31 +1013,36 @@ int sim_engine_add_key (vb_sim_engine_t *self, const vb_sim_key_t *key)
     return 0;
 }
 
-void sim_engine_set_skew_ns (vb_sim_engine_t *self, int64_t skew_ns)
+void
+sim_engine_set_skew_ns (vb_sim_engine_t *self, int64_t skew_ns)
 {
     assert (self);
     self->skew_ns = skew_ns;
 }
 
-int64_t sim_engine_skew_ns (vb_sim_engine_t *self)
+int64_t
+sim_engine_skew_ns (vb_sim_engine_t *self)
 {
     assert (self);
     return self->skew_ns;
 }
 
-void sim_engine_set_volatility (vb_sim_engine_t *self, int64_t factor)
+void
+sim_engine_set_volatility (vb_sim_engine_t *self, int64_t factor)
 {
     assert (self);
     self->volatility = factor < 1 ? 1 : factor;
 }
 
-int64_t sim_engine_volatility (vb_sim_engine_t *self)
+int64_t
+sim_engine_volatility (vb_sim_engine_t *self)
 {
     assert (self);
     return self->volatility;
 }
 
-uint64_t sim_engine_orders_accepted (vb_sim_engine_t *self)
+uint64_t
+sim_engine_orders_accepted (vb_sim_engine_t *self)
 {
     assert (self);
     return self->orders_accepted;
@@ -1013,7 +1053,8 @@ uint64_t sim_engine_orders_accepted (vb_sim_engine_t *self)
 
 //  Smallest valid synthetic size at this price: min_qty, raised to meet
 //  min_notional, on the lot grid.
-static int64_t s_min_size (const vb_sim_instrument_t *def, int64_t price)
+static int64_t
+s_min_size (const vb_sim_instrument_t *def, int64_t price)
 {
     int64_t qty = def->min_qty;
     if (def->min_notional > 0 && price > 0) {
@@ -1026,7 +1067,8 @@ static int64_t s_min_size (const vb_sim_instrument_t *def, int64_t price)
     return qty;
 }
 
-static void s_flow_maker (vb_sim_engine_t *self, s_instrument_t *instrument, vb_sim_side_t side)
+static void
+s_flow_maker (vb_sim_engine_t *self, s_instrument_t *instrument, vb_sim_side_t side)
 {
     const vb_sim_instrument_t *def = &instrument->def;
     if (instrument->mm_count >= SIM_ENGINE_MM_ORDERS_MAX)
@@ -1057,7 +1099,8 @@ static void s_flow_maker (vb_sim_engine_t *self, s_instrument_t *instrument, vb_
     s_place (self, self->accounts[0], instrument, &request, NULL);
 }
 
-static void s_flow_cancel (vb_sim_engine_t *self, s_instrument_t *instrument)
+static void
+s_flow_cancel (vb_sim_engine_t *self, s_instrument_t *instrument)
 {
     if (instrument->mm_count == 0)
         return;
@@ -1078,7 +1121,8 @@ static void s_flow_cancel (vb_sim_engine_t *self, s_instrument_t *instrument)
     s_mm_forget (instrument, stalest);
 }
 
-static void s_flow_taker (vb_sim_engine_t *self, s_instrument_t *instrument)
+static void
+s_flow_taker (vb_sim_engine_t *self, s_instrument_t *instrument)
 {
     const vb_sim_instrument_t *def = &instrument->def;
     vb_sim_side_t side = s_random_below (self, 2) ? VB_SIM_BUY : VB_SIM_SELL;
@@ -1095,7 +1139,8 @@ static void s_flow_taker (vb_sim_engine_t *self, s_instrument_t *instrument)
 }
 
 //  One synthetic action: step the walk, then refill, trade, add or cancel.
-static void s_flow_action (vb_sim_engine_t *self, s_instrument_t *instrument)
+static void
+s_flow_action (vb_sim_engine_t *self, s_instrument_t *instrument)
 {
     const vb_sim_instrument_t *def = &instrument->def;
     int64_t walk = s_random_below (self, SIM_PERCENT);
@@ -1123,7 +1168,8 @@ static void s_flow_action (vb_sim_engine_t *self, s_instrument_t *instrument)
 }
 
 //  Fill both sides to target_levels around the start price.
-static void s_prime (vb_sim_engine_t *self, s_instrument_t *instrument)
+static void
+s_prime (vb_sim_engine_t *self, s_instrument_t *instrument)
 {
     const vb_sim_instrument_t *def = &instrument->def;
     for (int64_t k = 1; k <= self->config.target_levels; k++)
@@ -1146,7 +1192,8 @@ static void s_prime (vb_sim_engine_t *self, s_instrument_t *instrument)
     instrument->primed = true;
 }
 
-size_t sim_engine_flow (vb_sim_engine_t *self)
+size_t
+sim_engine_flow (vb_sim_engine_t *self)
 {
     assert (self);
     if (self->config.actions_per_s == 0)
@@ -1181,19 +1228,22 @@ size_t sim_engine_flow (vb_sim_engine_t *self)
 //  --------------------------------------------------------------------------
 //  vb_sim.h: instruments, time, keys, balances.
 
-size_t vb_sim_engine_instrument_count (vb_sim_engine_t *self)
+size_t
+vb_sim_engine_instrument_count (vb_sim_engine_t *self)
 {
     assert (self);
     return self->instrument_count;
 }
 
-const vb_sim_instrument_t *vb_sim_engine_instrument_at (vb_sim_engine_t *self, size_t index)
+const vb_sim_instrument_t *
+vb_sim_engine_instrument_at (vb_sim_engine_t *self, size_t index)
 {
     assert (self);
     return index < self->instrument_count ? &self->instruments[index]->def : NULL;
 }
 
-const vb_sim_instrument_t *vb_sim_engine_instrument (vb_sim_engine_t *self, const char *symbol)
+const vb_sim_instrument_t *
+vb_sim_engine_instrument (vb_sim_engine_t *self, const char *symbol)
 {
     assert (self);
     if (!symbol)
@@ -1204,13 +1254,15 @@ const vb_sim_instrument_t *vb_sim_engine_instrument (vb_sim_engine_t *self, cons
     return NULL;
 }
 
-int64_t vb_sim_engine_now_ns (vb_sim_engine_t *self)
+int64_t
+vb_sim_engine_now_ns (vb_sim_engine_t *self)
 {
     assert (self);
     return vb_clock_real_ns (self->clock) + self->skew_ns;
 }
 
-vb_sim_key_t *vb_sim_engine_key (vb_sim_engine_t *self, const char *api_key)
+vb_sim_key_t *
+vb_sim_engine_key (vb_sim_engine_t *self, const char *api_key)
 {
     assert (self);
     if (!api_key)
@@ -1221,15 +1273,17 @@ vb_sim_key_t *vb_sim_engine_key (vb_sim_engine_t *self, const char *api_key)
     return NULL;
 }
 
-size_t vb_sim_engine_balance_count (vb_sim_engine_t *self, const char *account)
+size_t
+vb_sim_engine_balance_count (vb_sim_engine_t *self, const char *account)
 {
     assert (self);
     s_account_t *entry = s_account (self, account);
     return entry && !entry->unlimited ? entry->balance_count : 0;
 }
 
-int vb_sim_engine_balance_at (vb_sim_engine_t *self, const char *account, size_t index,
-                              const char **asset, int64_t *free, int64_t *locked)
+int
+vb_sim_engine_balance_at (vb_sim_engine_t *self, const char *account, size_t index,
+                          const char **asset, int64_t *free, int64_t *locked)
 {
     assert (self);
     s_account_t *entry = s_account (self, account);
@@ -1247,9 +1301,10 @@ int vb_sim_engine_balance_at (vb_sim_engine_t *self, const char *account, size_t
 //  --------------------------------------------------------------------------
 //  vb_sim.h: orders.
 
-vb_sim_result_t vb_sim_engine_place (vb_sim_engine_t *self, const char *account,
-                                     const vb_sim_instrument_t *instrument,
-                                     const vb_sim_order_req_t *request, vb_sim_order_t *order)
+vb_sim_result_t
+vb_sim_engine_place (vb_sim_engine_t *self, const char *account,
+                     const vb_sim_instrument_t *instrument, const vb_sim_order_req_t *request,
+                     vb_sim_order_t *order)
 {
     assert (self);
     if (!request)
@@ -1264,7 +1319,8 @@ vb_sim_result_t vb_sim_engine_place (vb_sim_engine_t *self, const char *account,
 }
 
 //  The newest order of an account matching id (non-zero) or client id.
-static s_order_t *s_find_order (s_account_t *account, uint64_t order_id, const char *client_id)
+static s_order_t *
+s_find_order (s_account_t *account, uint64_t order_id, const char *client_id)
 {
     for (size_t i = account->order_count; i-- > 0;) {
         s_order_t *order = account->orders[i];
@@ -1275,9 +1331,10 @@ static s_order_t *s_find_order (s_account_t *account, uint64_t order_id, const c
     return NULL;
 }
 
-vb_sim_result_t vb_sim_engine_cancel (vb_sim_engine_t *self, const char *account,
-                                      const vb_sim_instrument_t *instrument, uint64_t order_id,
-                                      const char *client_id, vb_sim_order_t *order)
+vb_sim_result_t
+vb_sim_engine_cancel (vb_sim_engine_t *self, const char *account,
+                      const vb_sim_instrument_t *instrument, uint64_t order_id,
+                      const char *client_id, vb_sim_order_t *order)
 {
     assert (self);
     s_account_t *entry = s_account (self, account);
@@ -1306,8 +1363,9 @@ vb_sim_result_t vb_sim_engine_cancel (vb_sim_engine_t *self, const char *account
     return VB_SIM_OK;
 }
 
-size_t vb_sim_engine_cancel_all (vb_sim_engine_t *self, const char *account,
-                                 const vb_sim_instrument_t *instrument)
+size_t
+vb_sim_engine_cancel_all (vb_sim_engine_t *self, const char *account,
+                          const vb_sim_instrument_t *instrument)
 {
     assert (self);
     s_account_t *entry = s_account (self, account);
@@ -1326,8 +1384,9 @@ size_t vb_sim_engine_cancel_all (vb_sim_engine_t *self, const char *account,
     return canceled;
 }
 
-const vb_sim_order_t *vb_sim_engine_order (vb_sim_engine_t *self, const char *account,
-                                           uint64_t order_id, const char *client_id)
+const vb_sim_order_t *
+vb_sim_engine_order (vb_sim_engine_t *self, const char *account, uint64_t order_id,
+                     const char *client_id)
 {
     assert (self);
     s_account_t *entry = s_account (self, account);
@@ -1337,9 +1396,9 @@ const vb_sim_order_t *vb_sim_engine_order (vb_sim_engine_t *self, const char *ac
     return order ? &order->pub : NULL;
 }
 
-const vb_sim_order_t *vb_sim_engine_order_at (vb_sim_engine_t *self, const char *account,
-                                              const vb_sim_instrument_t *instrument, bool open_only,
-                                              size_t index)
+const vb_sim_order_t *
+vb_sim_engine_order_at (vb_sim_engine_t *self, const char *account,
+                        const vb_sim_instrument_t *instrument, bool open_only, size_t index)
 {
     assert (self);
     s_account_t *entry = s_account (self, account);
@@ -1355,8 +1414,9 @@ const vb_sim_order_t *vb_sim_engine_order_at (vb_sim_engine_t *self, const char 
     return NULL;
 }
 
-const vb_sim_fill_t *vb_sim_engine_fill_at (vb_sim_engine_t *self, const char *account,
-                                            const vb_sim_instrument_t *instrument, size_t index)
+const vb_sim_fill_t *
+vb_sim_engine_fill_at (vb_sim_engine_t *self, const char *account,
+                       const vb_sim_instrument_t *instrument, size_t index)
 {
     assert (self);
     s_account_t *entry = s_account (self, account);
@@ -1375,9 +1435,10 @@ const vb_sim_fill_t *vb_sim_engine_fill_at (vb_sim_engine_t *self, const char *a
 //  --------------------------------------------------------------------------
 //  vb_sim.h: market data.
 
-uint64_t vb_sim_engine_depth (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument,
-                              size_t limit, vb_sim_level_t *bids, size_t *bid_count,
-                              vb_sim_level_t *asks, size_t *ask_count)
+uint64_t
+vb_sim_engine_depth (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument, size_t limit,
+                     vb_sim_level_t *bids, size_t *bid_count, vb_sim_level_t *asks,
+                     size_t *ask_count)
 {
     assert (self);
     s_instrument_t *book = s_instrument (self, instrument);
@@ -1396,15 +1457,16 @@ uint64_t vb_sim_engine_depth (vb_sim_engine_t *self, const vb_sim_instrument_t *
     return book->book_update_id;
 }
 
-size_t vb_sim_engine_trade_count (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument)
+size_t
+vb_sim_engine_trade_count (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument)
 {
     assert (self);
     s_instrument_t *book = s_instrument (self, instrument);
     return book ? book->trade_count : 0;
 }
 
-const vb_sim_fill_t *vb_sim_engine_trade_at (vb_sim_engine_t *self,
-                                             const vb_sim_instrument_t *instrument, size_t index)
+const vb_sim_fill_t *
+vb_sim_engine_trade_at (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument, size_t index)
 {
     assert (self);
     s_instrument_t *book = s_instrument (self, instrument);
@@ -1413,9 +1475,10 @@ const vb_sim_fill_t *vb_sim_engine_trade_at (vb_sim_engine_t *self,
     return &book->trades[(book->trade_start + index) % SIM_ENGINE_TRADE_RING];
 }
 
-size_t vb_sim_engine_candles (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument,
-                              int64_t interval_s, int64_t from_ns, int64_t to_ns,
-                              vb_sim_candle_t *out, size_t max)
+size_t
+vb_sim_engine_candles (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument,
+                       int64_t interval_s, int64_t from_ns, int64_t to_ns, vb_sim_candle_t *out,
+                       size_t max)
 {
     assert (self);
     s_instrument_t *book = s_instrument (self, instrument);

@@ -42,12 +42,14 @@ static const char *const s_names[] = {
 //  --------------------------------------------------------------------------
 //  Constructor and destructor.
 
-sim_faults_t *sim_faults_new (void)
+sim_faults_t *
+sim_faults_new (void)
 {
     return zmalloc (sizeof (sim_faults_t));
 }
 
-void sim_faults_destroy (sim_faults_t **self_p)
+void
+sim_faults_destroy (sim_faults_t **self_p)
 {
     assert (self_p);
     if (*self_p) {
@@ -56,7 +58,8 @@ void sim_faults_destroy (sim_faults_t **self_p)
     }
 }
 
-const char *sim_faults_kind_name (sim_fault_kind_t kind)
+const char *
+sim_faults_kind_name (sim_fault_kind_t kind)
 {
     if ((size_t)kind < SIM_KIND_COUNT && s_names[kind])
         return s_names[kind];
@@ -67,14 +70,16 @@ const char *sim_faults_kind_name (sim_fault_kind_t kind)
 //  Parse a POST body. Every problem gets its own message, which the server
 //  returns to the client as {"error": "..."}.
 
-static bool s_key_is (const char *key, size_t length, const char *name)
+static bool
+s_key_is (const char *key, size_t length, const char *name)
 {
     return length == strlen (name) && memcmp (key, name, length) == 0;
 }
 
 //  Copy text for an error message, replacing anything that is not plain
 //  printable ASCII (the message is put into JSON by the server).
-static void s_printable (char *out, size_t size, const char *text, size_t length)
+static void
+s_printable (char *out, size_t size, const char *text, size_t length)
 {
     size_t used = 0;
     for (size_t i = 0; i < length && used + 1 < size; i++) {
@@ -84,8 +89,9 @@ static void s_printable (char *out, size_t size, const char *text, size_t length
     out[used] = '\0';
 }
 
-static int s_int_field (vb_json_val_t *value, const char *name, int64_t min, int64_t max,
-                        int64_t *out, char *error, size_t error_size)
+static int
+s_int_field (vb_json_val_t *value, const char *name, int64_t min, int64_t max, int64_t *out,
+             char *error, size_t error_size)
 {
     int64_t number;
     if (vb_json_type (value) != VB_JSON_NUMBER || vb_json_int64 (value, &number) != 0) {
@@ -101,8 +107,9 @@ static int s_int_field (vb_json_val_t *value, const char *name, int64_t min, int
     return 0;
 }
 
-int sim_faults_parse (const char *body, size_t length, sim_fault_t *fault, char *error,
-                      size_t error_size)
+int
+sim_faults_parse (const char *body, size_t length, sim_fault_t *fault, char *error,
+                  size_t error_size)
 {
     assert (fault && error && error_size > 0);
     memset (fault, 0, sizeof *fault);
@@ -257,7 +264,8 @@ done:
 //  --------------------------------------------------------------------------
 //  Keep, clear, expire.
 
-int sim_faults_add (sim_faults_t *self, const sim_fault_t *fault, int64_t now_mono_ns)
+int
+sim_faults_add (sim_faults_t *self, const sim_fault_t *fault, int64_t now_mono_ns)
 {
     assert (self && fault);
     if (fault->kind < SIM_FAULT_DROP || fault->kind >= SIM_FAULT_CLEAR ||
@@ -282,21 +290,24 @@ int sim_faults_add (sim_faults_t *self, const sim_fault_t *fault, int64_t now_mo
     return 0;
 }
 
-void sim_faults_clear (sim_faults_t *self)
+void
+sim_faults_clear (sim_faults_t *self)
 {
     assert (self);
     self->count = 0;
 }
 
-static void s_remove (sim_faults_t *self, size_t index)
+static void
+s_remove (sim_faults_t *self, size_t index)
 {
     memmove (&self->faults[index], &self->faults[index + 1],
              (self->count - index - 1) * sizeof (sim_fault_t));
     self->count--;
 }
 
-size_t sim_faults_expire (sim_faults_t *self, int64_t now_mono_ns, bool *stall_ended,
-                          bool *volatility_ended)
+size_t
+sim_faults_expire (sim_faults_t *self, int64_t now_mono_ns, bool *stall_ended,
+                   bool *volatility_ended)
 {
     assert (self);
     size_t ended = 0;
@@ -315,13 +326,15 @@ size_t sim_faults_expire (sim_faults_t *self, int64_t now_mono_ns, bool *stall_e
     return ended;
 }
 
-size_t sim_faults_size (sim_faults_t *self)
+size_t
+sim_faults_size (sim_faults_t *self)
 {
     assert (self);
     return self->count;
 }
 
-char *sim_faults_json (sim_faults_t *self)
+char *
+sim_faults_json (sim_faults_t *self)
 {
     assert (self);
     //  Each entry is at most ~ 100 bytes plus its stream name.
@@ -343,20 +356,23 @@ char *sim_faults_json (sim_faults_t *self)
 //  --------------------------------------------------------------------------
 //  Decisions.
 
-static bool s_matches (const sim_fault_t *fault, const char *stream)
+static bool
+s_matches (const sim_fault_t *fault, const char *stream)
 {
     return !stream || strcmp (fault->stream, "*") == 0 || strcmp (fault->stream, stream) == 0;
 }
 
 //  Consume one unit; remove the fault when it is used up.
-static void s_consume (sim_faults_t *self, size_t index)
+static void
+s_consume (sim_faults_t *self, size_t index)
 {
     if (self->faults[index].count > 0 && --self->faults[index].count == 0)
         s_remove (self, index);
 }
 
-sim_fault_action_t sim_faults_on_frame (sim_faults_t *self, const char *stream, int64_t now_mono_ns,
-                                        int64_t *release_mono_ns)
+sim_fault_action_t
+sim_faults_on_frame (sim_faults_t *self, const char *stream, int64_t now_mono_ns,
+                     int64_t *release_mono_ns)
 {
     assert (self && stream);
     for (size_t i = 0; i < self->count; i++) {
@@ -395,8 +411,8 @@ sim_fault_action_t sim_faults_on_frame (sim_faults_t *self, const char *stream, 
     return SIM_FAULT_PASS;
 }
 
-bool sim_faults_take (sim_faults_t *self, sim_fault_kind_t kind, const char *stream,
-                      sim_fault_t *taken)
+bool
+sim_faults_take (sim_faults_t *self, sim_fault_kind_t kind, const char *stream, sim_fault_t *taken)
 {
     assert (self);
     for (size_t i = 0; i < self->count; i++) {
@@ -411,7 +427,8 @@ bool sim_faults_take (sim_faults_t *self, sim_fault_kind_t kind, const char *str
     return false;
 }
 
-const sim_fault_t *sim_faults_find (sim_faults_t *self, sim_fault_kind_t kind)
+const sim_fault_t *
+sim_faults_find (sim_faults_t *self, sim_fault_kind_t kind)
 {
     assert (self);
     for (size_t i = 0; i < self->count; i++)

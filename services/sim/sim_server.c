@@ -169,12 +169,14 @@ static void s_housekeeping (lws_sorted_usec_list_t *sul);
 //  --------------------------------------------------------------------------
 //  Small helpers.
 
-static int64_t s_mono (vb_sim_server_t *self)
+static int64_t
+s_mono (vb_sim_server_t *self)
 {
     return vb_clock_mono_ns (self->clock);
 }
 
-static char *s_strdup (const char *text)
+static char *
+s_strdup (const char *text)
 {
     size_t length = strlen (text);
     char *copy = zmalloc (length + 1);
@@ -183,7 +185,8 @@ static char *s_strdup (const char *text)
 }
 
 //  Client address without the IPv4-mapped IPv6 prefix.
-static void s_peer (struct lws *wsi, char *peer, size_t size)
+static void
+s_peer (struct lws *wsi, char *peer, size_t size)
 {
     char text[SIM_PEER_MAX] = "";
     lws_get_peer_simple (wsi, text, sizeof text);
@@ -191,7 +194,8 @@ static void s_peer (struct lws *wsi, char *peer, size_t size)
     snprintf (peer, size, "%s", address);
 }
 
-static s_frame_t *s_frame_new (const char *text, size_t length)
+static s_frame_t *
+s_frame_new (const char *text, size_t length)
 {
     s_frame_t *frame = malloc (sizeof (s_frame_t) + LWS_PRE + length);
     assert (frame);
@@ -201,7 +205,8 @@ static s_frame_t *s_frame_new (const char *text, size_t length)
     return frame;
 }
 
-static void s_queue_push (s_queue_t *queue, s_frame_t *frame)
+static void
+s_queue_push (s_queue_t *queue, s_frame_t *frame)
 {
     if (queue->count == queue->capacity) {
         size_t capacity = queue->capacity ? queue->capacity * 2 : 64;
@@ -216,7 +221,8 @@ static void s_queue_push (s_queue_t *queue, s_frame_t *frame)
     queue->frames[(queue->start + queue->count++) % queue->capacity] = frame;
 }
 
-static s_frame_t *s_queue_pop (s_queue_t *queue)
+static s_frame_t *
+s_queue_pop (s_queue_t *queue)
 {
     if (queue->count == 0)
         return NULL;
@@ -226,7 +232,8 @@ static s_frame_t *s_queue_pop (s_queue_t *queue)
     return frame;
 }
 
-static void s_queue_free (s_queue_t *queue)
+static void
+s_queue_free (s_queue_t *queue)
 {
     s_frame_t *frame;
     while ((frame = s_queue_pop (queue)))
@@ -238,7 +245,8 @@ static void s_queue_free (s_queue_t *queue)
 //  --------------------------------------------------------------------------
 //  vb_sim.h: responses and requests.
 
-int vb_sim_response_set (vb_sim_response_t *response, int status, const char *body, size_t length)
+int
+vb_sim_response_set (vb_sim_response_t *response, int status, const char *body, size_t length)
 {
     assert (response);
     unsigned char *buffer = malloc (LWS_PRE + length + 1);
@@ -254,7 +262,8 @@ int vb_sim_response_set (vb_sim_response_t *response, int status, const char *bo
     return 0;
 }
 
-int vb_sim_response_printf (vb_sim_response_t *response, int status, const char *format, ...)
+int
+vb_sim_response_printf (vb_sim_response_t *response, int status, const char *format, ...)
 {
     assert (response && format);
     va_list args;
@@ -279,7 +288,8 @@ int vb_sim_response_printf (vb_sim_response_t *response, int status, const char 
     return rc;
 }
 
-int vb_sim_response_header (vb_sim_response_t *response, const char *name, const char *value)
+int
+vb_sim_response_header (vb_sim_response_t *response, const char *name, const char *value)
 {
     assert (response && name && value);
     if (response->header_count == VB_SIM_HEADERS_MAX || !*name || strchr (name, ':') ||
@@ -291,7 +301,8 @@ int vb_sim_response_header (vb_sim_response_t *response, const char *name, const
     return 0;
 }
 
-static bool s_response_has_header (vb_sim_response_t *response, const char *name)
+static bool
+s_response_has_header (vb_sim_response_t *response, const char *name)
 {
     for (size_t i = 0; i < response->header_count; i++)
         if (strcasecmp (response->names[i], name) == 0)
@@ -299,7 +310,8 @@ static bool s_response_has_header (vb_sim_response_t *response, const char *name
     return false;
 }
 
-static void s_response_reset (vb_sim_response_t *response)
+static void
+s_response_reset (vb_sim_response_t *response)
 {
     free (response->buffer);
     for (size_t i = 0; i < response->header_count; i++) {
@@ -309,7 +321,8 @@ static void s_response_reset (vb_sim_response_t *response)
     memset (response, 0, sizeof *response);
 }
 
-const char *vb_sim_request_header (const vb_sim_request_t *request, const char *name)
+const char *
+vb_sim_request_header (const vb_sim_request_t *request, const char *name)
 {
     assert (request && name);
     for (size_t i = 0; i < request->header_count; i++)
@@ -321,7 +334,8 @@ const char *vb_sim_request_header (const vb_sim_request_t *request, const char *
 //  --------------------------------------------------------------------------
 //  HTTP exchange lifecycle.
 
-static void s_http_destroy (s_http_t **http_p)
+static void
+s_http_destroy (s_http_t **http_p)
 {
     s_http_t *http = *http_p;
     if (!http)
@@ -339,7 +353,8 @@ static void s_http_destroy (s_http_t **http_p)
     *http_p = NULL;
 }
 
-static void s_http_add_header (s_http_t *http, const char *name, const char *value)
+static void
+s_http_add_header (s_http_t *http, const char *name, const char *value)
 {
     if (http->header_count == VB_SIM_HEADERS_MAX)
         return;
@@ -349,7 +364,8 @@ static void s_http_add_header (s_http_t *http, const char *name, const char *val
 }
 
 //  Read a header by lws token into a new string, or NULL if absent.
-static char *s_token (struct lws *wsi, enum lws_token_indexes token)
+static char *
+s_token (struct lws *wsi, enum lws_token_indexes token)
 {
     int length = lws_hdr_total_length (wsi, token);
     if (length <= 0)
@@ -366,7 +382,8 @@ static char *s_token (struct lws *wsi, enum lws_token_indexes token)
 //  joining them with '&'. Each fragment is re-encoded with RFC 3986 rules
 //  (unreserved characters and the first '=' kept, the rest as %XX), which
 //  is the form clients sign (see README: raw query strings).
-static char *s_query (struct lws *wsi)
+static char *
+s_query (struct lws *wsi)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t capacity = SIM_PATH_MAX, used = 0;
@@ -405,7 +422,8 @@ static char *s_query (struct lws *wsi)
 }
 
 //  Collect everything about the request that lws parsed.
-static s_http_t *s_http_new (vb_sim_server_t *self, struct lws *wsi, const char *uri)
+static s_http_t *
+s_http_new (vb_sim_server_t *self, struct lws *wsi, const char *uri)
 {
     static const struct {
         enum lws_token_indexes token;
@@ -470,12 +488,14 @@ static s_http_t *s_http_new (vb_sim_server_t *self, struct lws *wsi, const char 
 //  --------------------------------------------------------------------------
 //  /_sim/ requests: the fault endpoint.
 
-static void s_error_json (vb_sim_response_t *response, int status, const char *message)
+static void
+s_error_json (vb_sim_response_t *response, int status, const char *message)
 {
     vb_sim_response_printf (response, status, "{\"error\":\"%s\"}", message);
 }
 
-static void s_close_matching (vb_sim_server_t *self, const char *stream)
+static void
+s_close_matching (vb_sim_server_t *self, const char *stream)
 {
     size_t closed = 0;
     for (vb_sim_conn_t *conn = self->conns; conn; conn = conn->next) {
@@ -490,7 +510,8 @@ static void s_close_matching (vb_sim_server_t *self, const char *stream)
     vb_log_notice ("sim fault disconnect stream=%s connections=%zu", stream, closed);
 }
 
-static void s_handle_faults (vb_sim_server_t *self, s_http_t *http, vb_sim_response_t *response)
+static void
+s_handle_faults (vb_sim_server_t *self, s_http_t *http, vb_sim_response_t *response)
 {
     bool clear = strcmp (http->method, "DELETE") == 0;
     if (strcmp (http->method, "POST") == 0) {
@@ -551,14 +572,16 @@ static void s_handle_faults (vb_sim_server_t *self, s_http_t *http, vb_sim_respo
 //  Answer a complete request: /_sim/ here, the rest through the personality,
 //  with the response faults applied.
 
-static void s_http_timer (lws_sorted_usec_list_t *sul)
+static void
+s_http_timer (lws_sorted_usec_list_t *sul)
 {
     s_http_t *http = lws_container_of (sul, s_http_t, timer);
     http->phase = http->withhold ? S_HTTP_CLOSE : S_HTTP_HEADERS;
     lws_callback_on_writable (http->wsi);
 }
 
-static void s_dispatch (vb_sim_server_t *self, s_http_t *http)
+static void
+s_dispatch (vb_sim_server_t *self, s_http_t *http)
 {
     vb_sim_response_t *response = &http->response;
     int64_t delay_ms = 0;
@@ -624,7 +647,8 @@ static void s_dispatch (vb_sim_server_t *self, s_http_t *http)
 }
 
 //  Write the next part of the response. Returns -1 to close the connection.
-static int s_http_write (s_http_t *http)
+static int
+s_http_write (s_http_t *http)
 {
     struct lws *wsi = http->wsi;
     vb_sim_response_t *response = &http->response;
@@ -683,7 +707,8 @@ static int s_http_write (s_http_t *http)
 static void s_conn_ping_timer (lws_sorted_usec_list_t *sul);
 static void s_conn_lifetime_timer (lws_sorted_usec_list_t *sul);
 
-static void s_conn_link (vb_sim_server_t *self, vb_sim_conn_t *conn)
+static void
+s_conn_link (vb_sim_server_t *self, vb_sim_conn_t *conn)
 {
     conn->next = self->conns;
     if (self->conns)
@@ -691,7 +716,8 @@ static void s_conn_link (vb_sim_server_t *self, vb_sim_conn_t *conn)
     self->conns = conn;
 }
 
-static void s_conn_unlink (vb_sim_server_t *self, vb_sim_conn_t *conn)
+static void
+s_conn_unlink (vb_sim_server_t *self, vb_sim_conn_t *conn)
 {
     if (conn->prev)
         conn->prev->next = conn->next;
@@ -702,7 +728,8 @@ static void s_conn_unlink (vb_sim_server_t *self, vb_sim_conn_t *conn)
     conn->next = conn->prev = NULL;
 }
 
-static void s_conn_destroy (vb_sim_conn_t **conn_p)
+static void
+s_conn_destroy (vb_sim_conn_t **conn_p)
 {
     vb_sim_conn_t *conn = *conn_p;
     if (!conn)
@@ -718,7 +745,8 @@ static void s_conn_destroy (vb_sim_conn_t **conn_p)
 }
 
 //  Queue one frame, subject to the queue bound.
-static int s_conn_enqueue (vb_sim_conn_t *conn, s_frame_t *frame)
+static int
+s_conn_enqueue (vb_sim_conn_t *conn, s_frame_t *frame)
 {
     if (conn->queue.count >= conn->server->config.ws_queue_max) {
         free (frame);
@@ -730,7 +758,8 @@ static int s_conn_enqueue (vb_sim_conn_t *conn, s_frame_t *frame)
     return 0;
 }
 
-static void s_remember_stream (vb_sim_conn_t *conn, const char *stream)
+static void
+s_remember_stream (vb_sim_conn_t *conn, const char *stream)
 {
     for (size_t i = conn->stream_count; i-- > 0;)
         if (strcmp (conn->streams[i], stream) == 0)
@@ -739,7 +768,8 @@ static void s_remember_stream (vb_sim_conn_t *conn, const char *stream)
         snprintf (conn->streams[conn->stream_count++], SIM_FAULT_STREAM_MAX, "%s", stream);
 }
 
-int vb_sim_conn_send (vb_sim_conn_t *conn, const char *stream, const char *text, size_t length)
+int
+vb_sim_conn_send (vb_sim_conn_t *conn, const char *stream, const char *text, size_t length)
 {
     assert (conn);
     if (conn->closing || !conn->wsi || (!text && length))
@@ -783,7 +813,8 @@ int vb_sim_conn_send (vb_sim_conn_t *conn, const char *stream, const char *text,
     return rc;
 }
 
-void vb_sim_conn_close (vb_sim_conn_t *conn)
+void
+vb_sim_conn_close (vb_sim_conn_t *conn)
 {
     assert (conn);
     if (conn->closing || !conn->wsi)
@@ -792,37 +823,43 @@ void vb_sim_conn_close (vb_sim_conn_t *conn)
     lws_callback_on_writable (conn->wsi);
 }
 
-void vb_sim_conn_set_user (vb_sim_conn_t *conn, void *user)
+void
+vb_sim_conn_set_user (vb_sim_conn_t *conn, void *user)
 {
     assert (conn);
     conn->user = user;
 }
 
-void *vb_sim_conn_user (vb_sim_conn_t *conn)
+void *
+vb_sim_conn_user (vb_sim_conn_t *conn)
 {
     assert (conn);
     return conn->user;
 }
 
-const char *vb_sim_conn_peer (vb_sim_conn_t *conn)
+const char *
+vb_sim_conn_peer (vb_sim_conn_t *conn)
 {
     assert (conn);
     return conn->peer;
 }
 
-bool vb_sim_fault_corrupt_checksum (vb_sim_server_t *self, const char *stream)
+bool
+vb_sim_fault_corrupt_checksum (vb_sim_server_t *self, const char *stream)
 {
     assert (self);
     return sim_faults_take (self->faults, SIM_FAULT_CORRUPT_CHECKSUM, stream, NULL);
 }
 
-const char *vb_sim_server_replay_path (vb_sim_server_t *self)
+const char *
+vb_sim_server_replay_path (vb_sim_server_t *self)
 {
     assert (self);
     return self->replay_path;
 }
 
-static void s_conn_ping_timer (lws_sorted_usec_list_t *sul)
+static void
+s_conn_ping_timer (lws_sorted_usec_list_t *sul)
 {
     vb_sim_conn_t *conn = lws_container_of (sul, vb_sim_conn_t, ping_timer);
     vb_sim_server_t *self = conn->server;
@@ -837,7 +874,8 @@ static void s_conn_ping_timer (lws_sorted_usec_list_t *sul)
                       self->config.ws_ping_ms * LWS_US_PER_MS);
 }
 
-static void s_conn_lifetime_timer (lws_sorted_usec_list_t *sul)
+static void
+s_conn_lifetime_timer (lws_sorted_usec_list_t *sul)
 {
     vb_sim_conn_t *conn = lws_container_of (sul, vb_sim_conn_t, lifetime_timer);
     vb_log_info ("sim ws lifetime over peer=%s", conn->peer);
@@ -845,7 +883,8 @@ static void s_conn_lifetime_timer (lws_sorted_usec_list_t *sul)
 }
 
 //  Parse the firehose query: count=N&size=B.
-static void s_firehose_args (const char *query, int64_t *count, size_t *size)
+static void
+s_firehose_args (const char *query, int64_t *count, size_t *size)
 {
     *count = 100000;
     *size = 64;
@@ -862,7 +901,8 @@ static void s_firehose_args (const char *query, int64_t *count, size_t *size)
 }
 
 //  Offer an upgrade to the personality. Returns 0 to accept.
-static int s_ws_filter (vb_sim_server_t *self, struct lws *wsi)
+static int
+s_ws_filter (vb_sim_server_t *self, struct lws *wsi)
 {
     char *path = s_token (wsi, WSI_TOKEN_GET_URI);
     char *query = s_query (wsi);
@@ -895,7 +935,8 @@ static int s_ws_filter (vb_sim_server_t *self, struct lws *wsi)
     return 0;
 }
 
-static void s_ws_established (vb_sim_server_t *self, vb_sim_conn_t *conn)
+static void
+s_ws_established (vb_sim_server_t *self, vb_sim_conn_t *conn)
 {
     conn->opened_mono_ns = conn->last_pong_mono_ns = s_mono (self);
     if (self->config.ws_ping_ms > 0)
@@ -909,7 +950,8 @@ static void s_ws_established (vb_sim_server_t *self, vb_sim_conn_t *conn)
 }
 
 //  Write queued frames while the socket takes them. Returns -1 to close.
-static int s_ws_write (vb_sim_server_t *self, vb_sim_conn_t *conn)
+static int
+s_ws_write (vb_sim_server_t *self, vb_sim_conn_t *conn)
 {
     struct lws *wsi = conn->wsi;
     if (conn->closing) {
@@ -982,8 +1024,9 @@ static int s_ws_write (vb_sim_server_t *self, vb_sim_conn_t *conn)
 
 //  One incoming piece of a WS message; complete text messages go to the
 //  personality. Returns -1 to close.
-static int s_ws_receive (vb_sim_server_t *self, vb_sim_conn_t *conn, struct lws *wsi,
-                         const char *data, size_t length)
+static int
+s_ws_receive (vb_sim_server_t *self, vb_sim_conn_t *conn, struct lws *wsi, const char *data,
+              size_t length)
 {
     if (lws_frame_is_binary (wsi))
         return 0;  //  Venues speak text; binary frames are ignored
@@ -1009,8 +1052,8 @@ static int s_ws_receive (vb_sim_server_t *self, vb_sim_conn_t *conn, struct lws 
 //  --------------------------------------------------------------------------
 //  The one lws callback.
 
-static int s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                       size_t len)
+static int
+s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct lws_context *context = lws_get_context (wsi);
     vb_sim_server_t *self = context ? lws_context_user (context) : NULL;
@@ -1152,7 +1195,8 @@ static int s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *
 //  --------------------------------------------------------------------------
 //  Engine events go to the personality.
 
-static void s_on_event (void *arg, const vb_sim_event_t *event)
+static void
+s_on_event (void *arg, const vb_sim_event_t *event)
 {
     vb_sim_server_t *self = arg;
     if (self->venue && self->ops->event)
@@ -1164,7 +1208,8 @@ static void s_on_event (void *arg, const vb_sim_event_t *event)
 //  call ops->tick every tick_ms; end stall windows (releasing the frames
 //  they held) and volatility windows.
 
-static void s_housekeeping (lws_sorted_usec_list_t *sul)
+static void
+s_housekeeping (lws_sorted_usec_list_t *sul)
 {
     vb_sim_server_t *self = lws_container_of (sul, vb_sim_server_t, housekeeping);
     int64_t now = s_mono (self);
@@ -1193,8 +1238,9 @@ static void s_housekeeping (lws_sorted_usec_list_t *sul)
 //  --------------------------------------------------------------------------
 //  Constructor, destructor, run.
 
-vb_sim_server_t *sim_server_new (const vb_sim_venue_ops_t *ops, vb_sim_engine_t *engine,
-                                 vb_clock_t *clock, const sim_server_config_t *config)
+vb_sim_server_t *
+sim_server_new (const vb_sim_venue_ops_t *ops, vb_sim_engine_t *engine, vb_clock_t *clock,
+                const sim_server_config_t *config)
 {
     assert (ops && engine);
     vb_sim_server_t *self = zmalloc (sizeof (vb_sim_server_t));
@@ -1259,7 +1305,8 @@ vb_sim_server_t *sim_server_new (const vb_sim_venue_ops_t *ops, vb_sim_engine_t 
     return self;
 }
 
-void sim_server_destroy (vb_sim_server_t **self_p)
+void
+sim_server_destroy (vb_sim_server_t **self_p)
 {
     assert (self_p);
     vb_sim_server_t *self = *self_p;
@@ -1288,13 +1335,15 @@ void sim_server_destroy (vb_sim_server_t **self_p)
     *self_p = NULL;
 }
 
-int sim_server_port (vb_sim_server_t *self)
+int
+sim_server_port (vb_sim_server_t *self)
 {
     assert (self);
     return self->port;
 }
 
-int sim_server_run (vb_sim_server_t *self, volatile sig_atomic_t *stop)
+int
+sim_server_run (vb_sim_server_t *self, volatile sig_atomic_t *stop)
 {
     assert (self && stop);
     while (!*stop) {

@@ -35,7 +35,8 @@ typedef struct {
     char base[64];
 } s_sim_t;
 
-static void s_start (s_sim_t *sim, const char *venue)
+static void
+s_start (s_sim_t *sim, const char *venue)
 {
     char *argv[] = {VB_SIM_BIN, "--venue", (char *)venue, "--port", "0", "--seed", "7", NULL};
     sim->proc = vbt_proc_start (VB_SIM_BIN, argv, s_env);
@@ -50,7 +51,8 @@ static void s_start (s_sim_t *sim, const char *venue)
     snprintf (sim->base, sizeof sim->base, "http://127.0.0.1:%s", port);
 }
 
-static long s_request (s_sim_t *sim, const char *method, const char *body, char *out, size_t size)
+static long
+s_request (s_sim_t *sim, const char *method, const char *body, char *out, size_t size)
 {
     char url[128];
     snprintf (url, sizeof url, "%s/_sim/faults", sim->base);

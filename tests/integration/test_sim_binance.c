@@ -33,7 +33,8 @@ typedef struct {
     int port;
 } s_sim_t;
 
-static void s_start (s_sim_t *self, const char *permissions)
+static void
+s_start (s_sim_t *self, const char *permissions)
 {
     char perms[128];
     snprintf (perms, sizeof perms, "VB_SIM_API_PERMISSIONS=%s", permissions);
@@ -50,12 +51,14 @@ static void s_start (s_sim_t *self, const char *permissions)
     cr_assert_gt (self->port, 0);
 }
 
-static void s_stop (s_sim_t *self)
+static void
+s_stop (s_sim_t *self)
 {
     cr_assert_eq (vbt_proc_stop (&self->proc, WAIT_MS), 0);
 }
 
-static int64_t s_now_ms (void)
+static int64_t
+s_now_ms (void)
 {
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
@@ -63,7 +66,8 @@ static int64_t s_now_ms (void)
 }
 
 //  A public GET.
-static void s_get (s_sim_t *self, const char *path, vbt_http_response_t *response)
+static void
+s_get (s_sim_t *self, const char *path, vbt_http_response_t *response)
 {
     char url[URL_MAX];
     snprintf (url, sizeof url, "http://127.0.0.1:%d%s", self->port, path);
@@ -72,9 +76,9 @@ static void s_get (s_sim_t *self, const char *path, vbt_http_response_t *respons
 
 //  A signed request: params + timestamp, HMAC-SHA256 hex of the query with
 //  the given secret, X-MBX-APIKEY. `timestamp` 0 means now.
-static void s_signed (s_sim_t *self, const char *method, const char *path, const char *params,
-                      const char *key, const char *secret, int64_t timestamp,
-                      vbt_http_response_t *response)
+static void
+s_signed (s_sim_t *self, const char *method, const char *path, const char *params, const char *key,
+          const char *secret, int64_t timestamp, vbt_http_response_t *response)
 {
     char query[URL_MAX];
     snprintf (query, sizeof query, "%s%stimestamp=%" PRId64, params, *params ? "&" : "",
@@ -93,7 +97,8 @@ static void s_signed (s_sim_t *self, const char *method, const char *path, const
     cr_assert_eq (vbt_http_request (method, url, headers, NULL, HTTP_MS, response), 0, "%s", url);
 }
 
-static void s_expect_error (const vbt_http_response_t *response, long status, const char *body)
+static void
+s_expect_error (const vbt_http_response_t *response, long status, const char *body)
 {
     cr_assert_eq (response->status, status, "status %ld body %s", response->status, response->body);
     cr_assert_str_eq (response->body, body);
@@ -360,8 +365,9 @@ typedef struct {
 } s_book_t;
 
 //  Set a level to qty (a zero qty removes it); levels stay in price order.
-static void s_book_set (s_level_t *levels, size_t *count, const char *price, size_t price_length,
-                        const char *qty, size_t qty_length, bool bids)
+static void
+s_book_set (s_level_t *levels, size_t *count, const char *price, size_t price_length,
+            const char *qty, size_t qty_length, bool bids)
 {
     char price_text[32], qty_text[32];
     snprintf (price_text, sizeof price_text, "%.*s", (int)price_length, price);
@@ -392,7 +398,8 @@ static void s_book_set (s_level_t *levels, size_t *count, const char *price, siz
     }
 }
 
-static void s_apply_levels (vb_json_val_t *array, s_level_t *levels, size_t *count, bool bids)
+static void
+s_apply_levels (vb_json_val_t *array, s_level_t *levels, size_t *count, bool bids)
 {
     vb_json_iter_t iter, inner;
     vb_json_val_t level, price, qty;
@@ -409,7 +416,8 @@ static void s_apply_levels (vb_json_val_t *array, s_level_t *levels, size_t *cou
     }
 }
 
-static void s_snapshot (s_sim_t *sim, vb_json_t *json, s_book_t *book)
+static void
+s_snapshot (s_sim_t *sim, vb_json_t *json, s_book_t *book)
 {
     vbt_http_response_t response;
     s_get (sim, "/api/v3/depth?symbol=BTCUSDT&limit=5000", &response);
@@ -427,8 +435,8 @@ static void s_snapshot (s_sim_t *sim, vb_json_t *json, s_book_t *book)
 }
 
 //  Apply one depthUpdate; returns false when it is before the book.
-static bool s_apply_diff (vb_json_t *json, const char *text, size_t length, s_book_t *book,
-                          bool first)
+static bool
+s_apply_diff (vb_json_t *json, const char *text, size_t length, s_book_t *book, bool first)
 {
     vb_json_val_t root, field;
     uint64_t first_id, last_id;
@@ -454,7 +462,8 @@ static bool s_apply_diff (vb_json_t *json, const char *text, size_t length, s_bo
     return true;
 }
 
-static bool s_books_equal (const s_book_t *a, const s_book_t *b)
+static bool
+s_books_equal (const s_book_t *a, const s_book_t *b)
 {
     if (a->bid_count != b->bid_count || a->ask_count != b->ask_count)
         return false;
@@ -628,6 +637,89 @@ Test (sim_binance, pushes_execution_reports_on_the_ws_api)
     cr_assert_eq (vbt_ws_recv (ws, WAIT_MS, &text, &length), VBT_WS_TEXT);
     cr_assert (strncmp (text, "{\"id\":7,\"status\":400,\"error\":{\"code\":-1022,", 42) == 0, "%s",
                text);
+    vbt_ws_destroy (&ws);
+    s_stop (&sim);
+}
+
+//  Sign sorted WS API params "k=v&..." (already sorted by the caller).
+static void
+s_ws_sign (const char *payload, char *signature, size_t size)
+{
+    vb_hmac_t *signer = vb_hmac_new (VB_HMAC_SHA256, API_SECRET, strlen (API_SECRET));
+    cr_assert_eq (vb_hmac_sign_hex (signer, payload, strlen (payload), signature, size), 64);
+    vb_hmac_destroy (&signer);
+}
+
+//  The next message that starts with prefix (others, such as events, skipped).
+static const char *
+s_ws_expect (vbt_ws_t *ws, const char *prefix)
+{
+    const char *text;
+    size_t length;
+    for (int round = 0; round < 50; round++) {
+        cr_assert_eq (vbt_ws_recv (ws, WAIT_MS, &text, &length), VBT_WS_TEXT);
+        if (strncmp (text, prefix, strlen (prefix)) == 0)
+            return text;
+    }
+    cr_assert_fail ("no message starting %s", prefix);
+    return NULL;
+}
+
+Test (sim_binance, trades_over_a_logged_on_ws_api_session)
+{
+    s_sim_t sim;
+    s_start (&sim, "read,trade");
+    int status = 0;
+    vbt_ws_t *ws = vbt_ws_connect ("127.0.0.1", sim.port, "/ws-api/v3", WAIT_MS, &status);
+    cr_assert_not_null (ws, "upgrade status %d", status);
+    char payload[512], signature[VB_HEX_SIZE (VB_SHA256_SIZE)], request[1024];
+    int64_t now = s_now_ms ();
+    snprintf (payload, sizeof payload, "apiKey=%s&timestamp=%" PRId64, API_KEY, now);
+    s_ws_sign (payload, signature, sizeof signature);
+    snprintf (request, sizeof request,
+              "{\"id\":1,\"method\":\"session.logon\",\"params\":{\"apiKey\":\"%s\","
+              "\"signature\":\"%s\",\"timestamp\":%" PRId64 "}}",
+              API_KEY, signature, now);
+    cr_assert_eq (vbt_ws_send_text (ws, request, strlen (request)), 0);
+    const char *text = s_ws_expect (ws, "{\"id\":1,");
+    cr_assert (strncmp (text, "{\"id\":1,\"status\":200,\"result\":{\"apiKey\":\"" API_KEY "\"",
+                        40 + strlen (API_KEY)) == 0,
+               "%s", text);
+    const char *subscribe = "{\"id\":2,\"method\":\"userDataStream.subscribe\"}";
+    cr_assert_eq (vbt_ws_send_text (ws, subscribe, strlen (subscribe)), 0);
+    text = s_ws_expect (ws, "{\"id\":2,");
+    cr_assert (strncmp (text, "{\"id\":2,\"status\":200,\"result\":{\"subscriptionId\":0}", 50) ==
+                   0,
+               "%s", text);
+    //  After logon, order.place needs only timestamp
+    snprintf (request, sizeof request,
+              "{\"id\":3,\"method\":\"order.place\",\"params\":{\"symbol\":\"BTCUSDT\",\"side\":"
+              "\"SELL\",\"type\":\"LIMIT\",\"timeInForce\":\"GTC\",\"quantity\":\"0.01000\","
+              "\"price\":\"900000.00\",\"newClientOrderId\":\"wsPlace1\",\"timestamp\":%" PRId64
+              "}}",
+              s_now_ms ());
+    cr_assert_eq (vbt_ws_send_text (ws, request, strlen (request)), 0);
+    bool report = false, placed = false;
+    for (int round = 0; round < 20 && !(report && placed); round++) {
+        size_t length;
+        cr_assert_eq (vbt_ws_recv (ws, WAIT_MS, &text, &length), VBT_WS_TEXT);
+        if (strncmp (text, "{\"id\":3,", 8) == 0) {
+            cr_assert (strstr (text, "\"status\":200"), "%s", text);
+            cr_assert (strstr (text, "\"clientOrderId\":\"wsPlace1\""), "%s", text);
+            cr_assert (strstr (text, "\"rateLimits\":[{\"rateLimitType\":\"REQUEST_WEIGHT\""));
+            placed = true;
+        }
+        if (strstr (text, "\"e\":\"executionReport\"") && strstr (text, "\"c\":\"wsPlace1\""))
+            report = true;
+    }
+    cr_assert (report && placed);
+    snprintf (request, sizeof request,
+              "{\"id\":4,\"method\":\"order.cancel\",\"params\":{\"symbol\":\"BTCUSDT\","
+              "\"origClientOrderId\":\"wsPlace1\",\"timestamp\":%" PRId64 "}}",
+              s_now_ms ());
+    cr_assert_eq (vbt_ws_send_text (ws, request, strlen (request)), 0);
+    text = s_ws_expect (ws, "{\"id\":4,");
+    cr_assert (strstr (text, "\"status\":\"CANCELED\""), "%s", text);
     vbt_ws_destroy (&ws);
     s_stop (&sim);
 }

@@ -13,7 +13,8 @@ typedef struct {
     size_t length;  //  Used
 } s_buffer_t;
 
-static size_t s_append (char *data, size_t size, size_t count, void *arg)
+static size_t
+s_append (char *data, size_t size, size_t count, void *arg)
 {
     s_buffer_t *buffer = arg;
     size_t bytes = size * count;
@@ -27,8 +28,9 @@ static size_t s_append (char *data, size_t size, size_t count, void *arg)
     return bytes;
 }
 
-int vbt_http_request (const char *method, const char *url, const char *const *headers,
-                      const char *body, int timeout_ms, vbt_http_response_t *response)
+int
+vbt_http_request (const char *method, const char *url, const char *const *headers, const char *body,
+                  int timeout_ms, vbt_http_response_t *response)
 {
     memset (response, 0, sizeof *response);
     CURL *curl = curl_easy_init ();
@@ -67,15 +69,16 @@ int vbt_http_request (const char *method, const char *url, const char *const *he
     return 0;
 }
 
-void vbt_http_response_free (vbt_http_response_t *response)
+void
+vbt_http_response_free (vbt_http_response_t *response)
 {
     free (response->headers);
     free (response->body);
     memset (response, 0, sizeof *response);
 }
 
-int vbt_http_header (const vbt_http_response_t *response, const char *name, char *value,
-                     size_t size)
+int
+vbt_http_header (const vbt_http_response_t *response, const char *name, char *value, size_t size)
 {
     if (!response->headers)
         return -1;

@@ -36,14 +36,16 @@ struct _vbt_ws_t {
     bool auto_pong;      //  Answer pings
 };
 
-static int64_t s_now_ms (void)
+static int64_t
+s_now_ms (void)
 {
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-static void s_base64 (const unsigned char *data, size_t length, char *out)
+static void
+s_base64 (const unsigned char *data, size_t length, char *out)
 {
     static const char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t o = 0;
@@ -61,7 +63,8 @@ static void s_base64 (const unsigned char *data, size_t length, char *out)
     out[o] = '\0';
 }
 
-static int s_send_all (int fd, const void *data, size_t length)
+static int
+s_send_all (int fd, const void *data, size_t length)
 {
     const char *p = data;
     while (length) {
@@ -78,7 +81,8 @@ static int s_send_all (int fd, const void *data, size_t length)
 
 //  Read more bytes into the buffer, waiting until the deadline. Returns
 //  1 (got bytes), 0 (peer closed), VBT_WS_TIMEOUT or VBT_WS_ERROR.
-static int s_fill (vbt_ws_t *self, int64_t deadline_ms)
+static int
+s_fill (vbt_ws_t *self, int64_t deadline_ms)
 {
     int64_t left = deadline_ms - s_now_ms ();
     if (left < 0)
@@ -117,7 +121,8 @@ static int s_fill (vbt_ws_t *self, int64_t deadline_ms)
 }
 
 //  Send one masked frame.
-static int s_send_frame (vbt_ws_t *self, int opcode, const void *data, size_t length)
+static int
+s_send_frame (vbt_ws_t *self, int opcode, const void *data, size_t length)
 {
     unsigned char header[14];
     size_t used = 0;
@@ -150,7 +155,8 @@ static int s_send_frame (vbt_ws_t *self, int opcode, const void *data, size_t le
     return rc;
 }
 
-vbt_ws_t *vbt_ws_connect (const char *host, int port, const char *path, int timeout_ms, int *status)
+vbt_ws_t *
+vbt_ws_connect (const char *host, int port, const char *path, int timeout_ms, int *status)
 {
     if (status)
         *status = 0;
@@ -218,7 +224,8 @@ failed:
     return NULL;
 }
 
-void vbt_ws_destroy (vbt_ws_t **self_p)
+void
+vbt_ws_destroy (vbt_ws_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
@@ -230,17 +237,20 @@ void vbt_ws_destroy (vbt_ws_t **self_p)
     *self_p = NULL;
 }
 
-int vbt_ws_send_text (vbt_ws_t *self, const char *text, size_t length)
+int
+vbt_ws_send_text (vbt_ws_t *self, const char *text, size_t length)
 {
     return s_send_frame (self, VBT_WS_OP_TEXT, text, length);
 }
 
-int vbt_ws_send_raw (vbt_ws_t *self, const void *data, size_t length)
+int
+vbt_ws_send_raw (vbt_ws_t *self, const void *data, size_t length)
 {
     return s_send_all (self->fd, data, length);
 }
 
-int vbt_ws_recv (vbt_ws_t *self, int timeout_ms, const char **text, size_t *length)
+int
+vbt_ws_recv (vbt_ws_t *self, int timeout_ms, const char **text, size_t *length)
 {
     int64_t deadline = s_now_ms () + timeout_ms;
     while (true) {
@@ -300,12 +310,14 @@ int vbt_ws_recv (vbt_ws_t *self, int timeout_ms, const char **text, size_t *leng
     }
 }
 
-size_t vbt_ws_pings (vbt_ws_t *self)
+size_t
+vbt_ws_pings (vbt_ws_t *self)
 {
     return self->pings;
 }
 
-void vbt_ws_set_auto_pong (vbt_ws_t *self, bool on)
+void
+vbt_ws_set_auto_pong (vbt_ws_t *self, bool on)
 {
     self->auto_pong = on;
 }

@@ -20,7 +20,8 @@
 //  --------------------------------------------------------------------------
 //  Create a signer for an HMAC secret.
 
-vb_hmac_t *vb_binance_signer_new (const char *secret)
+vb_hmac_t *
+vb_binance_signer_new (const char *secret)
 {
     if (!secret)
         return NULL;
@@ -30,8 +31,9 @@ vb_hmac_t *vb_binance_signer_new (const char *secret)
 //  --------------------------------------------------------------------------
 //  Hex HMAC of two parts.
 
-static int s_sign_two (vb_hmac_t *signer, const char *first, size_t first_length,
-                       const char *second, size_t second_length, char *out, size_t out_size)
+static int
+s_sign_two (vb_hmac_t *signer, const char *first, size_t first_length, const char *second,
+            size_t second_length, char *out, size_t out_size)
 {
     if (!signer || !out)
         return VB_EINVAL;
@@ -53,8 +55,9 @@ static int s_sign_two (vb_hmac_t *signer, const char *first, size_t first_length
 //  --------------------------------------------------------------------------
 //  Sign a REST request: HMAC over query || body.
 
-int vb_binance_sign_rest (vb_hmac_t *signer, const char *query, size_t query_length,
-                          const char *body, size_t body_length, char *out, size_t out_size)
+int
+vb_binance_sign_rest (vb_hmac_t *signer, const char *query, size_t query_length, const char *body,
+                      size_t body_length, char *out, size_t out_size)
 {
     if ((!query && query_length) || (!body && body_length))
         return VB_EINVAL;
@@ -64,7 +67,8 @@ int vb_binance_sign_rest (vb_hmac_t *signer, const char *query, size_t query_len
 //  --------------------------------------------------------------------------
 //  Bytewise order of two names (shorter prefix first).
 
-static int s_name_cmp (const vb_binance_param_t *a, const vb_binance_param_t *b)
+static int
+s_name_cmp (const vb_binance_param_t *a, const vb_binance_param_t *b)
 {
     size_t common = a->name_length < b->name_length ? a->name_length : b->name_length;
     int rc = common ? memcmp (a->name, b->name, common) : 0;
@@ -73,7 +77,8 @@ static int s_name_cmp (const vb_binance_param_t *a, const vb_binance_param_t *b)
     return (a->name_length > b->name_length) - (a->name_length < b->name_length);
 }
 
-static bool s_is_signature (const vb_binance_param_t *param)
+static bool
+s_is_signature (const vb_binance_param_t *param)
 {
     return param->name_length == strlen (S_SIGNATURE_NAME) &&
            memcmp (param->name, S_SIGNATURE_NAME, param->name_length) == 0;
@@ -82,8 +87,8 @@ static bool s_is_signature (const vb_binance_param_t *param)
 //  --------------------------------------------------------------------------
 //  Build the WS API signature payload: sorted params except signature.
 
-int vb_binance_ws_payload (const vb_binance_param_t *params, size_t count, char *out,
-                           size_t out_size)
+int
+vb_binance_ws_payload (const vb_binance_param_t *params, size_t count, char *out, size_t out_size)
 {
     if ((!params && count) || !out || out_size == 0 || count > S_WS_PARAMS_MAX)
         return VB_EINVAL;
@@ -136,8 +141,9 @@ int vb_binance_ws_payload (const vb_binance_param_t *params, size_t count, char 
 //  --------------------------------------------------------------------------
 //  Sign WS API params.
 
-int vb_binance_sign_ws (vb_hmac_t *signer, const vb_binance_param_t *params, size_t count,
-                        char *out, size_t out_size)
+int
+vb_binance_sign_ws (vb_hmac_t *signer, const vb_binance_param_t *params, size_t count, char *out,
+                    size_t out_size)
 {
     char *payload = malloc (S_PAYLOAD_MAX);
     if (!payload)
@@ -152,7 +158,8 @@ int vb_binance_sign_ws (vb_hmac_t *signer, const vb_binance_param_t *params, siz
 //  --------------------------------------------------------------------------
 //  Constant-time comparison of a received signature with the expected hex.
 
-bool vb_binance_signature_equal (const char *expected_hex, const char *given, size_t given_length)
+bool
+vb_binance_signature_equal (const char *expected_hex, const char *given, size_t given_length)
 {
     if (!expected_hex || !given || given_length != S_SIGNATURE_HEX_LEN ||
         strlen (expected_hex) != S_SIGNATURE_HEX_LEN)
@@ -175,8 +182,9 @@ bool vb_binance_signature_equal (const char *expected_hex, const char *given, si
 //  and *signature_length when found; counts occurrences in *found. Returns
 //  the copied length or VB_ETRUNC.
 
-static int s_strip_signature (const char *text, char *out, size_t out_size, const char **signature,
-                              size_t *signature_length, int *found)
+static int
+s_strip_signature (const char *text, char *out, size_t out_size, const char **signature,
+                   size_t *signature_length, int *found)
 {
     size_t name_length = strlen (S_SIGNATURE_NAME);
     size_t length = 0;
@@ -210,7 +218,8 @@ static int s_strip_signature (const char *text, char *out, size_t out_size, cons
 //  --------------------------------------------------------------------------
 //  Verify a signed REST request.
 
-int vb_binance_verify_rest (vb_hmac_t *signer, const char *query, const char *body)
+int
+vb_binance_verify_rest (vb_hmac_t *signer, const char *query, const char *body)
 {
     if (!signer)
         return VB_EINVAL;
@@ -251,7 +260,8 @@ int vb_binance_verify_rest (vb_hmac_t *signer, const char *query, const char *bo
 //  --------------------------------------------------------------------------
 //  Verify WS API params.
 
-int vb_binance_verify_ws (vb_hmac_t *signer, const vb_binance_param_t *params, size_t count)
+int
+vb_binance_verify_ws (vb_hmac_t *signer, const vb_binance_param_t *params, size_t count)
 {
     if (!signer || (!params && count))
         return VB_EINVAL;
@@ -276,7 +286,8 @@ int vb_binance_verify_ws (vb_hmac_t *signer, const vb_binance_param_t *params, s
 //  --------------------------------------------------------------------------
 //  Parse a timestamp (ms, or µs when it has 16 digits or more) into µs.
 
-int vb_binance_parse_timestamp (const char *text, size_t length, int64_t *timestamp_us)
+int
+vb_binance_parse_timestamp (const char *text, size_t length, int64_t *timestamp_us)
 {
     if (!text || !timestamp_us || length == 0 || length > S_INTEGER_DIGITS)
         return VB_EINVAL;
@@ -293,7 +304,8 @@ int vb_binance_parse_timestamp (const char *text, size_t length, int64_t *timest
 //  --------------------------------------------------------------------------
 //  Parse a recvWindow (ms with up to three decimals) into µs.
 
-int vb_binance_parse_recv_window (const char *text, size_t length, int64_t *recv_window_us)
+int
+vb_binance_parse_recv_window (const char *text, size_t length, int64_t *recv_window_us)
 {
     if (!text || !recv_window_us || length == 0)
         return VB_EINVAL;
@@ -333,8 +345,8 @@ int vb_binance_parse_recv_window (const char *text, size_t length, int64_t *recv
 //  --------------------------------------------------------------------------
 //  The timing rule: timestamp < now + 1000 ms and now - timestamp <= window.
 
-vb_binance_time_t vb_binance_timestamp_check (int64_t now_us, int64_t timestamp_us,
-                                              int64_t recv_window_us)
+vb_binance_time_t
+vb_binance_timestamp_check (int64_t now_us, int64_t timestamp_us, int64_t recv_window_us)
 {
     if (timestamp_us >= now_us + VB_BINANCE_TIMESTAMP_LEAD_US)
         return VB_BINANCE_TIME_AHEAD;

@@ -29,17 +29,13 @@
 #include "sim_binance.h"
 #include "symbols.h"
 
-#define S_TICK_MS           100   //  Tick period: the depth@100ms batch
-#define S_SLOW_MS           1000  //  @depth and partial depth without @100ms
-#define S_KLINE_PUSH_MS     2000  //  Kline push period (1000 for 1s)
-#define S_MARK_SLOW_MS      3000  //  @markPrice
-#define S_MARK_FAST_MS      1000  //  @markPrice@1s
-#define S_FUNDING_PERIOD_MS (8 * 3600 * INT64_C (1000))
-#define S_FUNDING_RATE_E8   10000  //  0.00010000: the base interest rate, no premium
-#define S_DAY_S             86400
-#define S_PARTIAL_MAX       20           //  Deepest partial depth stream
-#define S_WS_ID_MAX         36           //  Longest string id
-#define S_WEEK_OFFSET_S     (4 * 86400)  //  1970-01-05 was the first Monday
+#define S_TICK_MS       100   //  Tick period: the depth@100ms batch
+#define S_SLOW_MS       1000  //  @depth and partial depth without @100ms
+#define S_KLINE_PUSH_MS 2000  //  Kline push period (1000 for 1s)
+#define S_MARK_SLOW_MS  3000  //  @markPrice
+#define S_MARK_FAST_MS  1000  //  @markPrice@1s
+#define S_PARTIAL_MAX   20    //  Deepest partial depth stream
+#define S_WS_ID_MAX     36    //  Longest string id
 
 //  Listings: BTCUSDT and ETHUSDT with Binance's real filters (tick 0.01,
 //  step 0.00001 / 0.0001, min notional 5 USDT).
@@ -79,27 +75,18 @@ static const bnsim_listing_t s_listings[] = {
 
 static vb_sim_instrument_t s_instrument_table[S_LISTING_COUNT];
 
-//  Kline intervals, case-sensitive (venues.md 1.2).
-static const bnsim_interval_t s_intervals[] = {
-    {"1s", 1},     {"1m", 60},     {"3m", 180},    {"5m", 300},     {"15m", 900},  {"30m", 1800},
-    {"1h", 3600},  {"2h", 7200},   {"4h", 14400},  {"6h", 21600},   {"8h", 28800}, {"12h", 43200},
-    {"1d", 86400}, {"3d", 259200}, {"1w", 604800}, {"1M", 2678400},
-};
-#define S_INTERVAL_COUNT (int)(sizeof (s_intervals) / sizeof (s_intervals[0]))
-#define S_INTERVAL_3D    13
-#define S_INTERVAL_1W    14
-#define S_INTERVAL_1M    15
-
 //  --------------------------------------------------------------------------
 //  Listings and instruments.
 
-const bnsim_listing_t *bnsim_listings (size_t *count)
+const bnsim_listing_t *
+bnsim_listings (size_t *count)
 {
     *count = S_LISTING_COUNT;
     return s_listings;
 }
 
-static const vb_sim_instrument_t *s_instruments (size_t *count)
+static const vb_sim_instrument_t *
+s_instruments (size_t *count)
 {
     for (size_t index = 0; index < S_LISTING_COUNT; index++) {
         const bnsim_listing_t *listing = &s_listings[index];
@@ -121,7 +108,8 @@ static const vb_sim_instrument_t *s_instruments (size_t *count)
     return s_instrument_table;
 }
 
-bnsim_symbol_t *bnsim_symbol (bnsim_t *self, const char *symbol)
+bnsim_symbol_t *
+bnsim_symbol (bnsim_t *self, const char *symbol)
 {
     if (!symbol)
         return NULL;
@@ -131,7 +119,8 @@ bnsim_symbol_t *bnsim_symbol (bnsim_t *self, const char *symbol)
     return NULL;
 }
 
-int64_t bnsim_now_ms (bnsim_t *self)
+int64_t
+bnsim_now_ms (bnsim_t *self)
 {
     return vb_sim_engine_now_ns (self->engine) / BNSIM_NS_PER_MS;
 }
@@ -139,7 +128,8 @@ int64_t bnsim_now_ms (bnsim_t *self)
 //  --------------------------------------------------------------------------
 //  Client order ids: 22 characters of [A-Za-z0-9], deterministic per run.
 
-void bnsim_client_id (bnsim_t *self, char *out, size_t size)
+void
+bnsim_client_id (bnsim_t *self, char *out, size_t size)
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     const size_t length = 22;
@@ -157,213 +147,12 @@ void bnsim_client_id (bnsim_t *self, char *out, size_t size)
 }
 
 //  --------------------------------------------------------------------------
-//  Kline intervals and candles.
 
-int bnsim_interval_find (const char *name)
-{
-    for (int index = 0; name && index < S_INTERVAL_COUNT; index++)
-        if (strcmp (s_intervals[index].name, name) == 0)
-            return index;
-    return -1;
-}
-
-const bnsim_interval_t *bnsim_interval_at (int index)
-{
-    return index >= 0 && index < S_INTERVAL_COUNT ? &s_intervals[index] : NULL;
-}
-
-static int64_t s_floor_div (int64_t value, int64_t divisor)
+static int64_t
+s_floor_div (int64_t value, int64_t divisor)
 {
     int64_t quotient = value / divisor;
     return (value % divisor != 0 && value < 0) ? quotient - 1 : quotient;
-}
-
-int64_t bnsim_interval_open (int index, int64_t t_ms)
-{
-    int64_t t_s = s_floor_div (t_ms, BNSIM_MS_PER_S);
-    if (index == S_INTERVAL_1M) {
-        time_t seconds = (time_t)t_s;
-        struct tm parts;
-        gmtime_r (&seconds, &parts);
-        parts.tm_mday = 1;
-        parts.tm_hour = parts.tm_min = parts.tm_sec = 0;
-        return (int64_t)timegm (&parts) * BNSIM_MS_PER_S;
-    }
-    int64_t length = s_intervals[index].seconds;
-    int64_t offset = index == S_INTERVAL_1W ? S_WEEK_OFFSET_S : 0;
-    return (s_floor_div (t_s - offset, length) * length + offset) * BNSIM_MS_PER_S;
-}
-
-int64_t bnsim_interval_next (int index, int64_t open_ms)
-{
-    if (index == S_INTERVAL_1M) {
-        time_t seconds = (time_t)(open_ms / BNSIM_MS_PER_S);
-        struct tm parts;
-        gmtime_r (&seconds, &parts);
-        parts.tm_mon += 1;
-        return (int64_t)timegm (&parts) * BNSIM_MS_PER_S;
-    }
-    return open_ms + s_intervals[index].seconds * BNSIM_MS_PER_S;
-}
-
-//  The last trade price before t_ns from the trade ring, or 0.
-static int64_t s_close_before (bnsim_t *self, bnsim_symbol_t *symbol, int64_t t_ns)
-{
-    size_t count = vb_sim_engine_trade_count (self->engine, symbol->instrument);
-    for (size_t index = count; index > 0; index--) {
-        const vb_sim_fill_t *trade =
-            vb_sim_engine_trade_at (self->engine, symbol->instrument, index - 1);
-        if (trade && trade->ts_ns < t_ns)
-            return trade->price;
-    }
-    //  Older than the ring: the last minute candle before t (two days back)
-    const size_t minutes = 2 * S_DAY_S / 60;
-    vb_sim_candle_t *candles = zmalloc (minutes * sizeof (vb_sim_candle_t));
-    int64_t from = t_ns - 2 * S_DAY_S * INT64_C (1000000000);
-    size_t written = vb_sim_engine_candles (self->engine, symbol->instrument, 60, from,
-                                            s_floor_div (t_ns, 60 * INT64_C (1000000000)) * 60 *
-                                                INT64_C (1000000000),
-                                            candles, minutes);
-    int64_t close = written ? candles[written - 1].close : 0;
-    free (candles);
-    return close;
-}
-
-bool bnsim_candle (bnsim_t *self, bnsim_symbol_t *symbol, int index, int64_t open_ms,
-                   int64_t *prev_close, vb_sim_candle_t *candle, uint64_t *first_trade,
-                   uint64_t *last_trade, int64_t *taker_buy_volume, int64_t *taker_buy_notional)
-{
-    int64_t next_ms = bnsim_interval_next (index, open_ms);
-    int64_t from_ns = open_ms * BNSIM_NS_PER_MS;
-    int64_t to_ns = next_ms * BNSIM_NS_PER_MS;
-    memset (candle, 0, sizeof (*candle));
-    vb_sim_candle_t parts[32];  //  Days of a 3d/1w/1M candle (at most 31)
-    size_t count;
-    if (s_intervals[index].seconds <= S_DAY_S)
-        count = vb_sim_engine_candles (self->engine, symbol->instrument, s_intervals[index].seconds,
-                                       from_ns, to_ns, parts, 1);
-    else
-        count = vb_sim_engine_candles (self->engine, symbol->instrument, S_DAY_S, from_ns, to_ns,
-                                       parts, sizeof (parts) / sizeof (parts[0]));
-    for (size_t part = 0; part < count; part++) {
-        if (candle->trades == 0) {
-            *candle = parts[part];
-            continue;
-        }
-        if (parts[part].high > candle->high)
-            candle->high = parts[part].high;
-        if (parts[part].low < candle->low)
-            candle->low = parts[part].low;
-        candle->close = parts[part].close;
-        candle->volume += parts[part].volume;
-        candle->notional += parts[part].notional;
-        candle->trades += parts[part].trades;
-    }
-    candle->open_ns = from_ns;
-    *first_trade = *last_trade = 0;
-    *taker_buy_volume = *taker_buy_notional = 0;
-    if (candle->trades == 0) {
-        if (*prev_close <= 0)
-            return false;
-        candle->open = candle->high = candle->low = candle->close = *prev_close;
-        return true;
-    }
-    *prev_close = candle->close;
-    size_t trades = vb_sim_engine_trade_count (self->engine, symbol->instrument);
-    for (size_t at = 0; at < trades; at++) {
-        const vb_sim_fill_t *trade = vb_sim_engine_trade_at (self->engine, symbol->instrument, at);
-        if (!trade || trade->ts_ns < from_ns || trade->ts_ns >= to_ns)
-            continue;
-        if (*first_trade == 0)
-            *first_trade = trade->trade_id;
-        *last_trade = trade->trade_id;
-        if (trade->side == VB_SIM_BUY) {
-            *taker_buy_volume += trade->qty;
-            *taker_buy_notional += trade->price * trade->qty;
-        }
-    }
-    return true;
-}
-
-void bnsim_kline_json (bnsim_t *self, bnsim_buf_t *buf, bnsim_symbol_t *symbol, int index,
-                       int64_t open_ms, bool stream, bool closed)
-{
-    const bnsim_listing_t *listing = symbol->listing;
-    int32_t pe = listing->price_exponent, qe = listing->qty_exponent;
-    int64_t prev_close = s_close_before (self, symbol, open_ms * BNSIM_NS_PER_MS);
-    vb_sim_candle_t candle;
-    uint64_t first = 0, last = 0;
-    int64_t buy_volume = 0, buy_notional = 0;
-    bool priced = bnsim_candle (self, symbol, index, open_ms, &prev_close, &candle, &first, &last,
-                                &buy_volume, &buy_notional);
-    if (!priced)
-        candle.open = candle.high = candle.low = candle.close = 0;
-    int64_t close_ms = bnsim_interval_next (index, open_ms) - 1;
-    if (!stream) {
-        bnsim_buf_printf (buf, "[%" PRId64 ",", open_ms);
-        bnsim_buf_dec (buf, candle.open, pe);
-        bnsim_buf_str (buf, ",");
-        bnsim_buf_dec (buf, candle.high, pe);
-        bnsim_buf_str (buf, ",");
-        bnsim_buf_dec (buf, candle.low, pe);
-        bnsim_buf_str (buf, ",");
-        bnsim_buf_dec (buf, candle.close, pe);
-        bnsim_buf_str (buf, ",");
-        bnsim_buf_dec (buf, candle.volume, qe);
-        bnsim_buf_printf (buf, ",%" PRId64 ",", close_ms);
-        bnsim_buf_dec (buf, candle.notional, pe + qe);
-        bnsim_buf_printf (buf, ",%" PRIu64 ",", candle.trades);
-        bnsim_buf_dec (buf, buy_volume, qe);
-        bnsim_buf_str (buf, ",");
-        bnsim_buf_dec (buf, buy_notional, pe + qe);
-        bnsim_buf_str (buf, ",\"0\"]");
-        return;
-    }
-    bnsim_buf_printf (
-        buf,
-        "{\"e\":\"kline\",\"E\":%" PRId64 ",\"s\":\"%s\",\"k\":{\"t\":%" PRId64 ",\"T\":%" PRId64
-        ",\"s\":\"%s\",\"i\":\"%s\",\"f\":%" PRId64 ",\"L\":%" PRId64 ",\"o\":",
-        bnsim_now_ms (self), listing->symbol, open_ms, close_ms, listing->symbol,
-        s_intervals[index].name, first ? (int64_t)first : -1, last ? (int64_t)last : -1);
-    bnsim_buf_dec (buf, candle.open, pe);
-    bnsim_buf_str (buf, ",\"c\":");
-    bnsim_buf_dec (buf, candle.close, pe);
-    bnsim_buf_str (buf, ",\"h\":");
-    bnsim_buf_dec (buf, candle.high, pe);
-    bnsim_buf_str (buf, ",\"l\":");
-    bnsim_buf_dec (buf, candle.low, pe);
-    bnsim_buf_str (buf, ",\"v\":");
-    bnsim_buf_dec (buf, candle.volume, qe);
-    bnsim_buf_printf (buf, ",\"n\":%" PRIu64 ",\"x\":%s,\"q\":", candle.trades,
-                      closed ? "true" : "false");
-    bnsim_buf_dec (buf, candle.notional, pe + qe);
-    bnsim_buf_str (buf, ",\"V\":");
-    bnsim_buf_dec (buf, buy_volume, qe);
-    bnsim_buf_str (buf, ",\"Q\":");
-    bnsim_buf_dec (buf, buy_notional, pe + qe);
-    bnsim_buf_str (buf, ",\"B\":\"0\"}}");
-}
-
-//  --------------------------------------------------------------------------
-//  Mark price: the spot mid (else last trade, else the start price); the
-//  funding rate is the base interest rate (no premium in the sim).
-
-void bnsim_mark_price (bnsim_t *self, bnsim_symbol_t *symbol, int64_t *mark,
-                       int64_t *funding_rate_e8, int64_t *next_funding_ms)
-{
-    vb_sim_level_t bid, ask;
-    size_t bids = 0, asks = 0;
-    vb_sim_engine_depth (self->engine, symbol->instrument, 1, &bid, &bids, &ask, &asks);
-    if (bids && asks)
-        *mark = (bid.price + ask.price) / 2;
-    else {
-        *mark = s_close_before (self, symbol, INT64_MAX);
-        if (*mark <= 0)
-            *mark = symbol->listing->start_price;
-    }
-    *funding_rate_e8 = S_FUNDING_RATE_E8;
-    int64_t now = bnsim_now_ms (self);
-    *next_funding_ms = (s_floor_div (now, S_FUNDING_PERIOD_MS) + 1) * S_FUNDING_PERIOD_MS;
 }
 
 //  --------------------------------------------------------------------------
@@ -371,7 +160,8 @@ void bnsim_mark_price (bnsim_t *self, bnsim_symbol_t *symbol, int64_t *mark,
 
 //  Parse a stream name into stream. Returns 0, or -1 when its kind is not
 //  one the venue has.
-static int s_stream_parse (bnsim_t *self, const char *name, size_t length, bnsim_stream_t *stream)
+static int
+s_stream_parse (bnsim_t *self, const char *name, size_t length, bnsim_stream_t *stream)
 {
     memset (stream, 0, sizeof (*stream));
     if (length == 0 || length >= sizeof (stream->name))
@@ -430,7 +220,8 @@ static int s_stream_parse (bnsim_t *self, const char *name, size_t length, bnsim
     return 0;
 }
 
-static void s_count (bnsim_t *self, const bnsim_stream_t *stream, int delta)
+static void
+s_count (bnsim_t *self, const bnsim_stream_t *stream, int delta)
 {
     if (stream->symbol >= 0)
         self->symbols[stream->symbol].subscribers[stream->kind] += delta;
@@ -438,7 +229,8 @@ static void s_count (bnsim_t *self, const bnsim_stream_t *stream, int delta)
 
 //  Add a stream to a connection (no duplicate). Returns 0, or -1 when the
 //  connection would pass 1024 streams.
-static int s_subscribe (bnsim_t *self, bnsim_conn_t *conn, const bnsim_stream_t *stream)
+static int
+s_subscribe (bnsim_t *self, bnsim_conn_t *conn, const bnsim_stream_t *stream)
 {
     for (size_t index = 0; index < conn->stream_count; index++)
         if (strcmp (conn->streams[index].name, stream->name) == 0)
@@ -457,7 +249,8 @@ static int s_subscribe (bnsim_t *self, bnsim_conn_t *conn, const bnsim_stream_t 
     return 0;
 }
 
-static void s_unsubscribe (bnsim_t *self, bnsim_conn_t *conn, const char *name)
+static void
+s_unsubscribe (bnsim_t *self, bnsim_conn_t *conn, const char *name)
 {
     for (size_t index = 0; index < conn->stream_count; index++)
         if (strcmp (conn->streams[index].name, name) == 0) {
@@ -474,8 +267,9 @@ static void s_unsubscribe (bnsim_t *self, bnsim_conn_t *conn, const char *name)
 
 typedef bool (s_match_fn) (const bnsim_stream_t *stream, const void *arg);
 
-static void s_send_to (bnsim_t *self, bnsim_conn_t *conn, const bnsim_stream_t *stream,
-                       const char *payload, size_t length)
+static void
+s_send_to (bnsim_t *self, bnsim_conn_t *conn, const bnsim_stream_t *stream, const char *payload,
+           size_t length)
 {
     if (!conn->combined) {
         vb_sim_conn_send (conn->conn, stream->name, payload, length);
@@ -488,8 +282,9 @@ static void s_send_to (bnsim_t *self, bnsim_conn_t *conn, const bnsim_stream_t *
     vb_sim_conn_send (conn->conn, stream->name, self->wrap.data, self->wrap.length);
 }
 
-static void s_publish (bnsim_t *self, int symbol, bnsim_stream_kind_t kind, s_match_fn *match,
-                       const void *arg, const char *payload, size_t length)
+static void
+s_publish (bnsim_t *self, int symbol, bnsim_stream_kind_t kind, s_match_fn *match, const void *arg,
+           const char *payload, size_t length)
 {
     for (size_t index = 0; index < self->conn_count; index++) {
         bnsim_conn_t *conn = self->conns[index];
@@ -501,7 +296,8 @@ static void s_publish (bnsim_t *self, int symbol, bnsim_stream_kind_t kind, s_ma
     }
 }
 
-static bool s_match_speed (const bnsim_stream_t *stream, const void *arg)
+static bool
+s_match_speed (const bnsim_stream_t *stream, const void *arg)
 {
     return stream->speed_ms == *(const int *)arg;
 }
@@ -509,7 +305,8 @@ static bool s_match_speed (const bnsim_stream_t *stream, const void *arg)
 //  --------------------------------------------------------------------------
 //  Depth batches.
 
-static void s_batch_add (bnsim_batch_t *batch, const vb_sim_event_t *event)
+static void
+s_batch_add (bnsim_batch_t *batch, const vb_sim_event_t *event)
 {
     if (batch->first_id == 0)
         batch->first_id = event->book_update_id;
@@ -534,8 +331,9 @@ static void s_batch_add (bnsim_batch_t *batch, const vb_sim_event_t *event)
     }
 }
 
-static void s_levels_json (bnsim_buf_t *buf, const bnsim_listing_t *listing,
-                           const vb_sim_level_t *levels, size_t count, vb_sim_side_t side)
+static void
+s_levels_json (bnsim_buf_t *buf, const bnsim_listing_t *listing, const vb_sim_level_t *levels,
+               size_t count, vb_sim_side_t side)
 {
     bool first = true;
     bnsim_buf_str (buf, "[");
@@ -552,7 +350,8 @@ static void s_levels_json (bnsim_buf_t *buf, const bnsim_listing_t *listing,
     bnsim_buf_str (buf, "]");
 }
 
-static void s_batch_flush (bnsim_t *self, int index, bnsim_batch_t *batch, int speed_ms)
+static void
+s_batch_flush (bnsim_t *self, int index, bnsim_batch_t *batch, int speed_ms)
 {
     if (batch->first_id == 0)
         return;
@@ -579,7 +378,8 @@ static void s_batch_flush (bnsim_t *self, int index, bnsim_batch_t *batch, int s
 //  --------------------------------------------------------------------------
 //  Engine events.
 
-static int s_symbol_index (bnsim_t *self, const vb_sim_instrument_t *instrument)
+static int
+s_symbol_index (bnsim_t *self, const vb_sim_instrument_t *instrument)
 {
     for (size_t index = 0; index < self->symbol_count; index++)
         if (self->symbols[index].instrument == instrument ||
@@ -589,7 +389,8 @@ static int s_symbol_index (bnsim_t *self, const vb_sim_instrument_t *instrument)
     return -1;
 }
 
-static void s_book_ticker (bnsim_t *self, int index, uint64_t update_id)
+static void
+s_book_ticker (bnsim_t *self, int index, uint64_t update_id)
 {
     bnsim_symbol_t *symbol = &self->symbols[index];
     vb_sim_level_t bid = {VB_SIM_BUY, 0, 0}, ask = {VB_SIM_SELL, 0, 0};
@@ -619,7 +420,8 @@ static void s_book_ticker (bnsim_t *self, int index, uint64_t update_id)
     s_publish (self, index, BNSIM_STREAM_BOOK_TICKER, NULL, NULL, buf->data, buf->length);
 }
 
-static void s_trade (bnsim_t *self, int index, const vb_sim_event_t *event)
+static void
+s_trade (bnsim_t *self, int index, const vb_sim_event_t *event)
 {
     bnsim_symbol_t *symbol = &self->symbols[index];
     const vb_sim_fill_t *fill = event->fill;
@@ -656,7 +458,8 @@ static void s_trade (bnsim_t *self, int index, const vb_sim_event_t *event)
     }
 }
 
-static void s_event (vb_sim_venue_t *venue, const vb_sim_event_t *event)
+static void
+s_event (vb_sim_venue_t *venue, const vb_sim_event_t *event)
 {
     bnsim_t *self = (bnsim_t *)venue;
     if (event->kind == VB_SIM_EVENT_BALANCE) {
@@ -683,7 +486,8 @@ static void s_event (vb_sim_venue_t *venue, const vb_sim_event_t *event)
 //  --------------------------------------------------------------------------
 //  Periodic pushes: depth batches, partial depth, klines, mark price.
 
-static void s_partial (bnsim_t *self, int index, int speed_ms)
+static void
+s_partial (bnsim_t *self, int index, int speed_ms)
 {
     bnsim_symbol_t *symbol = &self->symbols[index];
     vb_sim_level_t bids[S_PARTIAL_MAX], asks[S_PARTIAL_MAX];
@@ -714,10 +518,11 @@ static void s_partial (bnsim_t *self, int index, int speed_ms)
     }
 }
 
-static void s_klines (bnsim_t *self, int index, int64_t now_ms, bool push_due, bool fast_due)
+static void
+s_klines (bnsim_t *self, int index, int64_t now_ms, bool push_due, bool fast_due)
 {
     bnsim_symbol_t *symbol = &self->symbols[index];
-    for (int interval = 0; interval < S_INTERVAL_COUNT; interval++) {
+    for (int interval = 0; interval < BNSIM_INTERVAL_COUNT; interval++) {
         bool subscribed = false;
         for (size_t at = 0; at < self->conn_count && !subscribed; at++)
             for (size_t s = 0; s < self->conns[at]->stream_count; s++) {
@@ -755,7 +560,8 @@ static void s_klines (bnsim_t *self, int index, int64_t now_ms, bool push_due, b
     }
 }
 
-static void s_mark (bnsim_t *self, int index, int speed_ms)
+static void
+s_mark (bnsim_t *self, int index, int speed_ms)
 {
     bnsim_symbol_t *symbol = &self->symbols[index];
     int64_t mark, rate, next;
@@ -777,12 +583,14 @@ static void s_mark (bnsim_t *self, int index, int speed_ms)
                buf->length);
 }
 
-static bool s_crossed (int64_t previous_ms, int64_t now_ms, int64_t period_ms)
+static bool
+s_crossed (int64_t previous_ms, int64_t now_ms, int64_t period_ms)
 {
     return s_floor_div (previous_ms, period_ms) != s_floor_div (now_ms, period_ms);
 }
 
-static void s_tick (vb_sim_venue_t *venue, int64_t now_ns)
+static void
+s_tick (vb_sim_venue_t *venue, int64_t now_ns)
 {
     bnsim_t *self = (bnsim_t *)venue;
     int64_t now_ms = now_ns / BNSIM_NS_PER_MS;
@@ -815,8 +623,8 @@ static void s_tick (vb_sim_venue_t *venue, int64_t now_ns)
 //  --------------------------------------------------------------------------
 //  Connections.
 
-static int s_ws_open (vb_sim_venue_t *venue, vb_sim_conn_t *conn, const char *path,
-                      const char *query)
+static int
+s_ws_open (vb_sim_venue_t *venue, vb_sim_conn_t *conn, const char *path, const char *query)
 {
     bnsim_t *self = (bnsim_t *)venue;
     bnsim_conn_t *state = zmalloc (sizeof (bnsim_conn_t));
@@ -880,7 +688,8 @@ static int s_ws_open (vb_sim_venue_t *venue, vb_sim_conn_t *conn, const char *pa
     return 0;
 }
 
-static void s_ws_close (vb_sim_venue_t *venue, vb_sim_conn_t *conn)
+static void
+s_ws_close (vb_sim_venue_t *venue, vb_sim_conn_t *conn)
 {
     bnsim_t *self = (bnsim_t *)venue;
     bnsim_conn_t *state = vb_sim_conn_user (conn);
@@ -899,14 +708,16 @@ static void s_ws_close (vb_sim_venue_t *venue, vb_sim_conn_t *conn)
 }
 
 //  Reply on a stream connection: result or flat error, with the raw id.
-static void s_reply (bnsim_conn_t *conn, const char *json)
+static void
+s_reply (bnsim_conn_t *conn, const char *json)
 {
     vb_sim_conn_send (conn->conn, NULL, json, strlen (json));
 }
 
 //  The request id as raw JSON (number, checked string, or null) into out.
 //  Returns 0 or -1 when the id is not one the venue accepts.
-static int s_request_id (vb_json_val_t *root, char *out, size_t size)
+static int
+s_request_id (vb_json_val_t *root, char *out, size_t size)
 {
     vb_json_val_t id;
     snprintf (out, size, "null");
@@ -936,7 +747,8 @@ static int s_request_id (vb_json_val_t *root, char *out, size_t size)
     return -1;
 }
 
-static void s_stream_message (bnsim_t *self, bnsim_conn_t *conn, const char *text, size_t length)
+static void
+s_stream_message (bnsim_t *self, bnsim_conn_t *conn, const char *text, size_t length)
 {
     vb_json_t *json = vb_json_new ();
     vb_json_val_t root, method, params;
@@ -1053,8 +865,8 @@ static void s_stream_message (bnsim_t *self, bnsim_conn_t *conn, const char *tex
     vb_json_destroy (&json);
 }
 
-static void s_ws_message (vb_sim_venue_t *venue, vb_sim_conn_t *conn, const char *text,
-                          size_t length)
+static void
+s_ws_message (vb_sim_venue_t *venue, vb_sim_conn_t *conn, const char *text, size_t length)
 {
     bnsim_t *self = (bnsim_t *)venue;
     bnsim_conn_t *state = vb_sim_conn_user (conn);
@@ -1084,8 +896,8 @@ static void s_ws_message (vb_sim_venue_t *venue, vb_sim_conn_t *conn, const char
 static vb_sim_venue_t *s_create (vb_sim_engine_t *engine, vb_sim_server_t *server);
 static void s_destroy (vb_sim_venue_t **self_p);
 
-static void s_http (vb_sim_venue_t *venue, const vb_sim_request_t *request,
-                    vb_sim_response_t *response)
+static void
+s_http (vb_sim_venue_t *venue, const vb_sim_request_t *request, vb_sim_response_t *response)
 {
     bnsim_t *self = (bnsim_t *)venue;
     bnsim_http (self, request, response);
@@ -1106,7 +918,8 @@ const vb_sim_venue_ops_t vb_binance_sim_ops = {
     .tick = s_tick,
 };
 
-static vb_sim_venue_t *s_create (vb_sim_engine_t *engine, vb_sim_server_t *server)
+static vb_sim_venue_t *
+s_create (vb_sim_engine_t *engine, vb_sim_server_t *server)
 {
     bnsim_t *self = zmalloc (sizeof (bnsim_t));
     self->base.ops = &vb_binance_sim_ops;
@@ -1132,7 +945,8 @@ static vb_sim_venue_t *s_create (vb_sim_engine_t *engine, vb_sim_server_t *serve
     return &self->base;
 }
 
-static void s_destroy (vb_sim_venue_t **self_p)
+static void
+s_destroy (vb_sim_venue_t **self_p)
 {
     assert (self_p);
     bnsim_t *self = (bnsim_t *)*self_p;

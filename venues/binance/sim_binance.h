@@ -1,9 +1,11 @@
 /*  sim_binance.h — private to the Binance simulator personality (sim*.c).
 
     The personality is split by role: sim.c (ops, listings, engine events,
-    public streams), sim_rest.c (REST routing, auth, rate limits and the
-    endpoints), sim_wsapi.c (WS API: session.logon, user data, orders) and
-    sim_util.c (text buffer, parameters, decimals). Nothing here is exported
+    public streams), sim_rest.c (REST routing, auth, rate limits),
+    sim_market.c (public REST market data, klines, mark price),
+    sim_orders.c (orders and account, shared by REST and the WS API),
+    sim_wsapi.c (WS API: session.logon, user data) and sim_util.c (text
+    buffer, parameters, decimals). Nothing here is exported
     beyond venuebus-sim; every name carries the bnsim_ prefix.
     SPDX-License-Identifier: MPL-2.0
 */
@@ -28,6 +30,7 @@
 #define BNSIM_WS_MSGS_PER_S     5     //  Incoming messages per second per connection
 #define BNSIM_SUBSCRIPTIONS_MAX 1000  //  User data subscriptions per WS API session
 #define BNSIM_DEPTH_LEVELS_MAX  5000  //  REST depth limit maximum
+#define BNSIM_INTERVAL_COUNT    16    //  Kline intervals, 1s .. 1M
 #define BNSIM_NAME_MAX          64    //  Stream names
 
 //  --------------------------------------------------------------------------
@@ -149,13 +152,13 @@ typedef struct {
 
 typedef struct {
     const bnsim_listing_t *listing;
-    const vb_sim_instrument_t *instrument;  //  The engine's copy
-    char lower[VB_SIM_NAME_MAX];            //  Stream symbol, lower case
-    bnsim_batch_t batch_fast;               //  For @depth@100ms
-    bnsim_batch_t batch_slow;               //  For @depth (1000 ms)
-    int subscribers[BNSIM_STREAM_KINDS];    //  Streams of each kind on this symbol
-    vb_sim_level_t best_bid, best_ask;      //  Last bookTicker sent (qty 0: none)
-    int64_t kline_open_ms[16];              //  Last pushed candle per interval
+    const vb_sim_instrument_t *instrument;        //  The engine's copy
+    char lower[VB_SIM_NAME_MAX];                  //  Stream symbol, lower case
+    bnsim_batch_t batch_fast;                     //  For @depth@100ms
+    bnsim_batch_t batch_slow;                     //  For @depth (1000 ms)
+    int subscribers[BNSIM_STREAM_KINDS];          //  Streams of each kind on this symbol
+    vb_sim_level_t best_bid, best_ask;            //  Last bookTicker sent (qty 0: none)
+    int64_t kline_open_ms[BNSIM_INTERVAL_COUNT];  //  Last pushed candle per interval
 } bnsim_symbol_t;
 
 typedef enum { BNSIM_CONN_STREAM = 1, BNSIM_CONN_WSAPI = 2 } bnsim_conn_kind_t;
@@ -281,6 +284,26 @@ int bnsim_weight_take (bnsim_t *self, const char *peer, int64_t weight, bnsim_er
 //  Weight a peer has used in the current minute (no side effect).
 int64_t bnsim_weight_used (bnsim_t *self, const char *peer);
 
+//  One REST call handed to an endpoint.
+typedef struct {
+    const vb_sim_request_t *request;
+    const bnsim_params_t *params;
+    const vb_sim_key_t *key;  //  Signed endpoints: the caller's key
+    bnsim_buf_t *out;
+    bnsim_error_t *error;
+} bnsim_call_t;
+
+//  Shared parameter checks (sim_util.c): each sets error and returns
+//  NULL / -1 on failure. Integers: absent leaves *value as it was.
+void bnsim_mandatory (bnsim_error_t *error, const char *name);
+bnsim_symbol_t *bnsim_symbol_param (bnsim_t *self, const bnsim_params_t *params,
+                                    bnsim_error_t *error);
+int bnsim_integer_param (const bnsim_params_t *params, const char *name, int64_t *value,
+                         bnsim_error_t *error);
+int bnsim_limit_param (const bnsim_params_t *params, int64_t fallback, int64_t max, int64_t *limit,
+                       bnsim_error_t *error);
+
+//  Orders and account (sim_orders.c).
 int bnsim_order_place (bnsim_t *self, const char *account, const bnsim_params_t *params,
                        bool test_only, bnsim_buf_t *out, bnsim_error_t *error);
 int bnsim_order_cancel (bnsim_t *self, const char *account, const bnsim_params_t *params,
@@ -291,6 +314,22 @@ int bnsim_open_orders (bnsim_t *self, const char *account, const bnsim_params_t 
                        bnsim_buf_t *out, bnsim_error_t *error);
 int bnsim_account (bnsim_t *self, const vb_sim_key_t *key, const bnsim_params_t *params,
                    bnsim_buf_t *out, bnsim_error_t *error);
+int bnsim_cancel_all (bnsim_t *self, const char *account, const bnsim_params_t *params,
+                      bnsim_buf_t *out, bnsim_error_t *error);
+int bnsim_all_orders (bnsim_t *self, const char *account, const bnsim_params_t *params,
+                      bnsim_buf_t *out, bnsim_error_t *error);
+int bnsim_my_trades (bnsim_t *self, const char *account, const bnsim_params_t *params,
+                     bnsim_buf_t *out, bnsim_error_t *error);
+
+//  Public REST market data (sim_market.c).
+int bnsim_rest_exchange_info (bnsim_t *self, bnsim_call_t *call);
+int bnsim_rest_depth (bnsim_t *self, bnsim_call_t *call);
+int bnsim_rest_trades (bnsim_t *self, bnsim_call_t *call);
+int bnsim_rest_klines (bnsim_t *self, bnsim_call_t *call);
+int bnsim_rest_book_ticker (bnsim_t *self, bnsim_call_t *call);
+int bnsim_rest_ticker_price (bnsim_t *self, bnsim_call_t *call);
+int bnsim_rest_ticker_24hr (bnsim_t *self, bnsim_call_t *call);
+int bnsim_rest_premium_index (bnsim_t *self, bnsim_call_t *call);
 
 //  Engine events for accounts (sim_wsapi.c): executionReport to each
 //  subscription of the order's account, and queued account positions.

@@ -7,13 +7,17 @@
 #include "vb_error.h"
 #include "sim_binance.h"
 
+#define S_STATUS_BAD_REQUEST 400
+#define S_INTEGER_RANGE      "^[0-9]{1,20}$"
+
 #define S_BUF_MIN 256  //  First allocation of a buffer
 
 //  --------------------------------------------------------------------------
 //  Grow a buffer to hold `extra` more bytes and a NUL (aborts on OOM, as
 //  zmalloc does).
 
-static void s_reserve (bnsim_buf_t *buf, size_t extra)
+static void
+s_reserve (bnsim_buf_t *buf, size_t extra)
 {
     size_t need = buf->length + extra + 1;
     if (need <= buf->capacity)
@@ -27,21 +31,24 @@ static void s_reserve (bnsim_buf_t *buf, size_t extra)
     buf->capacity = capacity;
 }
 
-void bnsim_buf_reset (bnsim_buf_t *buf)
+void
+bnsim_buf_reset (bnsim_buf_t *buf)
 {
     buf->length = 0;
     if (buf->data)
         buf->data[0] = 0;
 }
 
-void bnsim_buf_free (bnsim_buf_t *buf)
+void
+bnsim_buf_free (bnsim_buf_t *buf)
 {
     free (buf->data);
     buf->data = NULL;
     buf->length = buf->capacity = 0;
 }
 
-void bnsim_buf_add (bnsim_buf_t *buf, const char *text, size_t length)
+void
+bnsim_buf_add (bnsim_buf_t *buf, const char *text, size_t length)
 {
     s_reserve (buf, length);
     if (length)
@@ -50,12 +57,14 @@ void bnsim_buf_add (bnsim_buf_t *buf, const char *text, size_t length)
     buf->data[buf->length] = 0;
 }
 
-void bnsim_buf_str (bnsim_buf_t *buf, const char *text)
+void
+bnsim_buf_str (bnsim_buf_t *buf, const char *text)
 {
     bnsim_buf_add (buf, text, strlen (text));
 }
 
-void bnsim_buf_printf (bnsim_buf_t *buf, const char *format, ...)
+void
+bnsim_buf_printf (bnsim_buf_t *buf, const char *format, ...)
 {
     va_list args;
     va_start (args, format);
@@ -78,7 +87,8 @@ void bnsim_buf_printf (bnsim_buf_t *buf, const char *format, ...)
 //  --------------------------------------------------------------------------
 //  A JSON string, quoted and escaped.
 
-void bnsim_buf_json (bnsim_buf_t *buf, const char *text)
+void
+bnsim_buf_json (bnsim_buf_t *buf, const char *text)
 {
     bnsim_buf_add (buf, "\"", 1);
     for (const unsigned char *cursor = (const unsigned char *)text; *cursor; cursor++) {
@@ -96,7 +106,8 @@ void bnsim_buf_json (bnsim_buf_t *buf, const char *text)
 //  --------------------------------------------------------------------------
 //  Decimals at 8 places (Binance's spot text), exact.
 
-void bnsim_format_dec (char *out, size_t size, int64_t mantissa, int32_t exponent)
+void
+bnsim_format_dec (char *out, size_t size, int64_t mantissa, int32_t exponent)
 {
     vb_decimal_t value = {mantissa, exponent};
     vb_decimal_t scaled;
@@ -106,7 +117,8 @@ void bnsim_format_dec (char *out, size_t size, int64_t mantissa, int32_t exponen
         snprintf (out, size, "0");
 }
 
-void bnsim_buf_dec (bnsim_buf_t *buf, int64_t mantissa, int32_t exponent)
+void
+bnsim_buf_dec (bnsim_buf_t *buf, int64_t mantissa, int32_t exponent)
 {
     char text[VB_DECIMAL_TEXT_MAX];
     bnsim_format_dec (text, sizeof (text), mantissa, exponent);
@@ -118,7 +130,8 @@ void bnsim_buf_dec (bnsim_buf_t *buf, int64_t mantissa, int32_t exponent)
 //  --------------------------------------------------------------------------
 //  Errors.
 
-void bnsim_error_set (bnsim_error_t *error, int status, int code, const char *format, ...)
+void
+bnsim_error_set (bnsim_error_t *error, int status, int code, const char *format, ...)
 {
     error->status = status;
     error->code = code;
@@ -131,7 +144,8 @@ void bnsim_error_set (bnsim_error_t *error, int status, int code, const char *fo
 //  --------------------------------------------------------------------------
 //  Parameters.
 
-static int s_hex (char c)
+static int
+s_hex (char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -144,7 +158,8 @@ static int s_hex (char c)
 
 //  Percent-decode length bytes into out (which has room); '+' is a space.
 //  Returns the decoded length or -1 for a bad escape.
-static int s_decode (const char *text, size_t length, char *out)
+static int
+s_decode (const char *text, size_t length, char *out)
 {
     size_t written = 0;
     for (size_t index = 0; index < length; index++) {
@@ -164,13 +179,15 @@ static int s_decode (const char *text, size_t length, char *out)
     return (int)written;
 }
 
-int bnsim_url_decode (const char *text, size_t length, char *out)
+int
+bnsim_url_decode (const char *text, size_t length, char *out)
 {
     return s_decode (text, length, out);
 }
 
-int bnsim_params_add (bnsim_params_t *params, const char *name, size_t name_length,
-                      const char *value, size_t value_length)
+int
+bnsim_params_add (bnsim_params_t *params, const char *name, size_t name_length, const char *value,
+                  size_t value_length)
 {
     if (params->count >= BNSIM_PARAMS_MAX)
         return -1;
@@ -190,7 +207,8 @@ int bnsim_params_add (bnsim_params_t *params, const char *name, size_t name_leng
 }
 
 //  Parse one x-www-form-urlencoded text into params.
-static int s_parse_text (bnsim_params_t *params, const char *text, bnsim_error_t *error)
+static int
+s_parse_text (bnsim_params_t *params, const char *text, bnsim_error_t *error)
 {
     const char *cursor = text;
     while (cursor && *cursor) {
@@ -239,8 +257,9 @@ static int s_parse_text (bnsim_params_t *params, const char *text, bnsim_error_t
     return 0;
 }
 
-int bnsim_params_parse (bnsim_params_t *params, const char *query, const char *body,
-                        bnsim_error_t *error)
+int
+bnsim_params_parse (bnsim_params_t *params, const char *query, const char *body,
+                    bnsim_error_t *error)
 {
     memset (params, 0, sizeof (*params));
     query = query ? query : "";
@@ -254,24 +273,107 @@ int bnsim_params_parse (bnsim_params_t *params, const char *query, const char *b
     return 0;
 }
 
-void bnsim_params_init (bnsim_params_t *params, size_t size)
+void
+bnsim_params_init (bnsim_params_t *params, size_t size)
 {
     memset (params, 0, sizeof (*params));
     params->size = size + 2 * BNSIM_PARAMS_MAX + 16;
     params->storage = zmalloc (params->size);
 }
 
-void bnsim_params_free (bnsim_params_t *params)
+void
+bnsim_params_free (bnsim_params_t *params)
 {
     free (params->storage);
     params->storage = NULL;
     params->count = params->used = params->size = 0;
 }
 
-const char *bnsim_param (const bnsim_params_t *params, const char *name)
+const char *
+bnsim_param (const bnsim_params_t *params, const char *name)
 {
     for (size_t index = 0; index < params->count; index++)
         if (strcmp (params->items[index].name, name) == 0)
             return params->items[index].value[0] ? params->items[index].value : NULL;
     return NULL;
 }
+
+//  --------------------------------------------------------------------------
+//  Parameter helpers.
+
+void
+bnsim_mandatory (bnsim_error_t *error, const char *name)
+{
+    bnsim_error_set (error, S_STATUS_BAD_REQUEST, -1102,
+                     "Mandatory parameter '%s' was not sent, was empty/null, or malformed.", name);
+}
+
+//  The symbol parameter, checked. Returns the symbol or NULL with error set.
+bnsim_symbol_t *
+bnsim_symbol_param (bnsim_t *self, const bnsim_params_t *params, bnsim_error_t *error)
+{
+    const char *text = bnsim_param (params, "symbol");
+    if (!text) {
+        bnsim_mandatory (error, "symbol");
+        return NULL;
+    }
+    size_t length = strlen (text);
+    bool legal = length <= 20;
+    for (size_t index = 0; legal && index < length; index++) {
+        char c = text[index];
+        legal =
+            (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    }
+    if (!legal) {
+        bnsim_error_set (error, S_STATUS_BAD_REQUEST, -1100,
+                         "Illegal characters found in parameter 'symbol'; legal range is "
+                         "'^[A-Z0-9-_.]{1,20}$'.");
+        return NULL;
+    }
+    bnsim_symbol_t *symbol = bnsim_symbol (self, text);
+    if (!symbol)
+        bnsim_error_set (error, S_STATUS_BAD_REQUEST, -1121, "Invalid symbol.");
+    return symbol;
+}
+
+//  An optional unsigned integer parameter. Returns 0 (absent: *value kept),
+//  or -1 with error set.
+int
+bnsim_integer_param (const bnsim_params_t *params, const char *name, int64_t *value,
+                     bnsim_error_t *error)
+{
+    const char *text = bnsim_param (params, name);
+    if (!text)
+        return 0;
+    size_t length = strlen (text);
+    bool legal = length > 0 && length <= 18;
+    for (size_t index = 0; legal && index < length; index++)
+        legal = text[index] >= '0' && text[index] <= '9';
+    if (!legal) {
+        bnsim_error_set (error, S_STATUS_BAD_REQUEST, -1100,
+                         "Illegal characters found in parameter '%s'; legal range is '%s'.", name,
+                         S_INTEGER_RANGE);
+        return -1;
+    }
+    *value = strtoll (text, NULL, 10);
+    return 0;
+}
+
+int
+bnsim_limit_param (const bnsim_params_t *params, int64_t fallback, int64_t max, int64_t *limit,
+                   bnsim_error_t *error)
+{
+    *limit = fallback;
+    if (bnsim_integer_param (params, "limit", limit, error))
+        return -1;
+    if (*limit <= 0)
+        *limit = fallback;
+    if (*limit > max)
+        *limit = max;
+    return 0;
+}
+
+//  A decimal parameter at the instrument exponent. Returns 1 when absent, 0
+//  when parsed into *units, or -1 with error set. Binance rejects more than
+//  8 decimals (-1111) and leaves off-step values to the filters: those give
+//  *off_step = true with *units truncated.

@@ -38,7 +38,8 @@
 //  --------------------------------------------------------------------------
 //  Replies.
 
-static void s_rate_limits (bnsim_t *self, bnsim_conn_t *conn, bnsim_buf_t *out)
+static void
+s_rate_limits (bnsim_t *self, bnsim_conn_t *conn, bnsim_buf_t *out)
 {
     int64_t used = bnsim_weight_used (self, conn->peer);
     bnsim_buf_printf (out,
@@ -47,13 +48,14 @@ static void s_rate_limits (bnsim_t *self, bnsim_conn_t *conn, bnsim_buf_t *out)
                       used);
 }
 
-static void s_send (bnsim_conn_t *conn, bnsim_buf_t *out)
+static void
+s_send (bnsim_conn_t *conn, bnsim_buf_t *out)
 {
     vb_sim_conn_send (conn->conn, NULL, out->data, out->length);
 }
 
-static void s_result (bnsim_t *self, bnsim_conn_t *conn, const char *id, const char *result,
-                      size_t length)
+static void
+s_result (bnsim_t *self, bnsim_conn_t *conn, const char *id, const char *result, size_t length)
 {
     bnsim_buf_t out = {0};
     bnsim_buf_printf (&out, "{\"id\":%s,\"status\":200,\"result\":", id);
@@ -63,7 +65,8 @@ static void s_result (bnsim_t *self, bnsim_conn_t *conn, const char *id, const c
     bnsim_buf_free (&out);
 }
 
-static void s_error (bnsim_t *self, bnsim_conn_t *conn, const char *id, const bnsim_error_t *error)
+static void
+s_error (bnsim_t *self, bnsim_conn_t *conn, const char *id, const bnsim_error_t *error)
 {
     bnsim_buf_t out = {0};
     bnsim_buf_printf (&out, "{\"id\":%s,\"status\":%d,\"error\":{\"code\":%d,\"msg\":", id,
@@ -82,9 +85,9 @@ static void s_error (bnsim_t *self, bnsim_conn_t *conn, const char *id, const bn
 //  Authentication of a WS API request: the session's logon key, or apiKey +
 //  signature in params. Returns the key or NULL with error set.
 
-static vb_sim_key_t *s_authenticate (bnsim_t *self, bnsim_conn_t *conn,
-                                     const bnsim_params_t *params, bnsim_perm_t perm,
-                                     bool allow_session, bnsim_error_t *error)
+static vb_sim_key_t *
+s_authenticate (bnsim_t *self, bnsim_conn_t *conn, const bnsim_params_t *params, bnsim_perm_t perm,
+                bool allow_session, bnsim_error_t *error)
 {
     const char *api_key = bnsim_param (params, "apiKey");
     bool session = allow_session && !api_key && conn->logon_key[0];
@@ -134,8 +137,8 @@ static vb_sim_key_t *s_authenticate (bnsim_t *self, bnsim_conn_t *conn,
 //  --------------------------------------------------------------------------
 //  Parse the request's params object into params.
 
-static int s_params (vb_json_val_t *root, size_t length, bnsim_params_t *params,
-                     bnsim_error_t *error)
+static int
+s_params (vb_json_val_t *root, size_t length, bnsim_params_t *params, bnsim_error_t *error)
 {
     bnsim_params_init (params, length);
     vb_json_val_t object;
@@ -198,7 +201,8 @@ static int s_params (vb_json_val_t *root, size_t length, bnsim_params_t *params,
 }
 
 //  The request id as raw JSON: number, string (re-escaped) or null.
-static void s_request_id (vb_json_val_t *root, char *out, size_t size)
+static void
+s_request_id (vb_json_val_t *root, char *out, size_t size)
 {
     vb_json_val_t id;
     snprintf (out, size, "null");
@@ -222,7 +226,8 @@ static void s_request_id (vb_json_val_t *root, char *out, size_t size)
 //  --------------------------------------------------------------------------
 //  Methods.
 
-static void s_session_json (bnsim_t *self, bnsim_conn_t *conn, bnsim_buf_t *out)
+static void
+s_session_json (bnsim_t *self, bnsim_conn_t *conn, bnsim_buf_t *out)
 {
     int64_t now = bnsim_now_ms (self);
     bnsim_buf_str (out, "{\"apiKey\":");
@@ -237,8 +242,8 @@ static void s_session_json (bnsim_t *self, bnsim_conn_t *conn, bnsim_buf_t *out)
                       now, now, now, conn->subscription_count ? "true" : "false");
 }
 
-static int s_add_subscription (bnsim_conn_t *conn, const char *account, bnsim_buf_t *out,
-                               bnsim_error_t *error)
+static int
+s_add_subscription (bnsim_conn_t *conn, const char *account, bnsim_buf_t *out, bnsim_error_t *error)
 {
     if (conn->subscription_count >= BNSIM_SUBSCRIPTIONS_MAX) {
         bnsim_error_set (error, S_STATUS_BAD, -1191,
@@ -277,7 +282,8 @@ static const s_method_t s_methods[] = {
     {"account.status", 20},
 };
 
-void bnsim_wsapi_message (bnsim_t *self, bnsim_conn_t *conn, const char *text, size_t length)
+void
+bnsim_wsapi_message (bnsim_t *self, bnsim_conn_t *conn, const char *text, size_t length)
 {
     vb_json_t *json = vb_json_new ();
     vb_json_val_t root, method_value;
@@ -412,8 +418,8 @@ reply:
 //  --------------------------------------------------------------------------
 //  User data events.
 
-static void s_deliver (bnsim_t *self, const char *account, const char *stream, const char *event,
-                       size_t length)
+static void
+s_deliver (bnsim_t *self, const char *account, const char *stream, const char *event, size_t length)
 {
     bnsim_buf_t *wrap = &self->wrap;
     for (size_t index = 0; index < self->conn_count; index++) {
@@ -433,7 +439,8 @@ static void s_deliver (bnsim_t *self, const char *account, const char *stream, c
     }
 }
 
-static bool s_subscribed (bnsim_t *self, const char *account)
+static bool
+s_subscribed (bnsim_t *self, const char *account)
 {
     for (size_t index = 0; index < self->conn_count; index++)
         for (size_t at = 0; at < self->conns[index]->subscription_count; at++)
@@ -442,7 +449,8 @@ static bool s_subscribed (bnsim_t *self, const char *account)
     return false;
 }
 
-void bnsim_user_order (bnsim_t *self, const vb_sim_event_t *event)
+void
+bnsim_user_order (bnsim_t *self, const vb_sim_event_t *event)
 {
     const vb_sim_order_t *order = event->order;
     if (!order || !s_subscribed (self, order->account))
@@ -526,7 +534,8 @@ void bnsim_user_order (bnsim_t *self, const vb_sim_event_t *event)
     bnsim_buf_free (&buf);
 }
 
-void bnsim_user_balance (bnsim_t *self, const vb_sim_event_t *event)
+void
+bnsim_user_balance (bnsim_t *self, const vb_sim_event_t *event)
 {
     if (!event->account || !event->asset || !s_subscribed (self, event->account))
         return;
@@ -554,7 +563,8 @@ void bnsim_user_balance (bnsim_t *self, const vb_sim_event_t *event)
     self->positions[at].ts_ns = event->ts_ns;
 }
 
-void bnsim_user_flush (bnsim_t *self)
+void
+bnsim_user_flush (bnsim_t *self)
 {
     while (self->position_count > 0) {
         //  One message per account, with every asset of that account

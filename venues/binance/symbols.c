@@ -22,12 +22,14 @@ static const vb_binance_symbol_t s_symbols[] = {
 //  --------------------------------------------------------------------------
 //  Number of listings and one by index.
 
-size_t vb_binance_symbol_count (void)
+size_t
+vb_binance_symbol_count (void)
 {
     return S_SYMBOL_COUNT;
 }
 
-const vb_binance_symbol_t *vb_binance_symbol_at (size_t index)
+const vb_binance_symbol_t *
+vb_binance_symbol_at (size_t index)
 {
     return index < S_SYMBOL_COUNT ? &s_symbols[index] : NULL;
 }
@@ -35,7 +37,8 @@ const vb_binance_symbol_t *vb_binance_symbol_at (size_t index)
 //  --------------------------------------------------------------------------
 //  The listing for a venue symbol.
 
-const vb_binance_symbol_t *vb_binance_symbol_find (const char *symbol)
+const vb_binance_symbol_t *
+vb_binance_symbol_find (const char *symbol)
 {
     if (!symbol)
         return NULL;
@@ -48,7 +51,8 @@ const vb_binance_symbol_t *vb_binance_symbol_find (const char *symbol)
 //  --------------------------------------------------------------------------
 //  The listing for a normalised BASE-QUOTE symbol.
 
-const vb_binance_symbol_t *vb_binance_symbol_find_normalised (const char *normalised)
+const vb_binance_symbol_t *
+vb_binance_symbol_find_normalised (const char *normalised)
 {
     if (!normalised)
         return NULL;
@@ -69,7 +73,8 @@ const vb_binance_symbol_t *vb_binance_symbol_find_normalised (const char *normal
 //  --------------------------------------------------------------------------
 //  The listing for a lower-case stream symbol.
 
-const vb_binance_symbol_t *vb_binance_symbol_find_stream (const char *stream_symbol, size_t length)
+const vb_binance_symbol_t *
+vb_binance_symbol_find_stream (const char *stream_symbol, size_t length)
 {
     if (!stream_symbol)
         return NULL;
@@ -89,8 +94,8 @@ const vb_binance_symbol_t *vb_binance_symbol_find_stream (const char *stream_sym
 //  --------------------------------------------------------------------------
 //  Write text into out; returns its length or VB_ETRUNC.
 
-static int s_write (char *out, size_t out_size, const char *first, const char *separator,
-                    const char *second)
+static int
+s_write (char *out, size_t out_size, const char *first, const char *separator, const char *second)
 {
     int length = snprintf (out, out_size, "%s%s%s", first, separator, second);
     if (length < 0 || (size_t)length >= out_size) {
@@ -104,7 +109,8 @@ static int s_write (char *out, size_t out_size, const char *first, const char *s
 //  --------------------------------------------------------------------------
 //  Venue symbol -> BASE-QUOTE.
 
-int vb_binance_symbol_normalise (const char *symbol, char *out, size_t out_size)
+int
+vb_binance_symbol_normalise (const char *symbol, char *out, size_t out_size)
 {
     if (!symbol || !out)
         return VB_EINVAL;
@@ -117,7 +123,8 @@ int vb_binance_symbol_normalise (const char *symbol, char *out, size_t out_size)
 //  --------------------------------------------------------------------------
 //  BASE-QUOTE -> venue symbol.
 
-int vb_binance_symbol_venue (const char *normalised, char *out, size_t out_size)
+int
+vb_binance_symbol_venue (const char *normalised, char *out, size_t out_size)
 {
     if (!normalised || !out)
         return VB_EINVAL;
@@ -130,7 +137,8 @@ int vb_binance_symbol_venue (const char *normalised, char *out, size_t out_size)
 //  --------------------------------------------------------------------------
 //  BASE-QUOTE -> lower-case stream symbol.
 
-int vb_binance_symbol_stream (const char *normalised, char *out, size_t out_size)
+int
+vb_binance_symbol_stream (const char *normalised, char *out, size_t out_size)
 {
     int length = vb_binance_symbol_venue (normalised, out, out_size);
     for (int index = 0; index < length; index++)

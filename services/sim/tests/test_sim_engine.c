@@ -33,7 +33,8 @@ typedef struct {
     const vb_sim_instrument_t *btc;
 } s_fixture_t;
 
-static s_fixture_t s_setup (int64_t rate, uint64_t seed)
+static s_fixture_t
+s_setup (int64_t rate, uint64_t seed)
 {
     s_fixture_t fixture;
     fixture.clock = vb_clock_new_manual (0, T0_NS);
@@ -51,14 +52,16 @@ static s_fixture_t s_setup (int64_t rate, uint64_t seed)
     return fixture;
 }
 
-static void s_teardown (s_fixture_t *fixture)
+static void
+s_teardown (s_fixture_t *fixture)
 {
     sim_engine_destroy (&fixture->engine);
     vb_clock_destroy (&fixture->clock);
 }
 
-static void s_balance (vb_sim_engine_t *engine, const char *account, const char *asset,
-                       int64_t *free, int64_t *locked)
+static void
+s_balance (vb_sim_engine_t *engine, const char *account, const char *asset, int64_t *free,
+           int64_t *locked)
 {
     size_t count = vb_sim_engine_balance_count (engine, account);
     for (size_t i = 0; i < count; i++) {
@@ -74,8 +77,9 @@ static void s_balance (vb_sim_engine_t *engine, const char *account, const char 
     cr_assert_fail ("no %s balance for %s", asset, account);
 }
 
-static vb_sim_result_t s_limit (s_fixture_t *fixture, const char *account, vb_sim_side_t side,
-                                int64_t price, int64_t qty, vb_sim_tif_t tif, vb_sim_order_t *order)
+static vb_sim_result_t
+s_limit (s_fixture_t *fixture, const char *account, vb_sim_side_t side, int64_t price, int64_t qty,
+         vb_sim_tif_t tif, vb_sim_order_t *order)
 {
     vb_sim_order_req_t request = {
         .side = side, .type = VB_SIM_LIMIT, .tif = tif, .price = price, .qty = qty};
@@ -300,12 +304,14 @@ typedef struct {
     bool ids_consecutive;
 } s_recorder_t;
 
-static void s_mix (s_recorder_t *recorder, uint64_t value)
+static void
+s_mix (s_recorder_t *recorder, uint64_t value)
 {
     recorder->hash = (recorder->hash ^ value) * UINT64_C (0x100000001B3);
 }
 
-static void s_record (void *arg, const vb_sim_event_t *event)
+static void
+s_record (void *arg, const vb_sim_event_t *event)
 {
     s_recorder_t *recorder = arg;
     recorder->events++;
@@ -326,7 +332,8 @@ static void s_record (void *arg, const vb_sim_event_t *event)
     }
 }
 
-static s_recorder_t s_run_flow (uint64_t seed, bool check_book)
+static s_recorder_t
+s_run_flow (uint64_t seed, bool check_book)
 {
     s_fixture_t fixture = s_setup (200, seed);
     s_recorder_t recorder = {.hash = UINT64_C (0xcbf29ce484222325), .ids_consecutive = true};

@@ -41,7 +41,8 @@ static const vb_sim_instrument_t s_instruments[] = {
      .start_price = 5000000},
 };
 
-static const vb_sim_instrument_t *s_echo_instruments (size_t *count)
+static const vb_sim_instrument_t *
+s_echo_instruments (size_t *count)
 {
     *count = 1;
     return s_instruments;
@@ -49,7 +50,8 @@ static const vb_sim_instrument_t *s_echo_instruments (size_t *count)
 
 static const vb_sim_venue_ops_t s_echo_ops;
 
-static vb_sim_venue_t *s_echo_create (vb_sim_engine_t *engine, vb_sim_server_t *server)
+static vb_sim_venue_t *
+s_echo_create (vb_sim_engine_t *engine, vb_sim_server_t *server)
 {
     (void)server;
     s_echo_t *self = calloc (1, sizeof (s_echo_t));
@@ -58,14 +60,15 @@ static vb_sim_venue_t *s_echo_create (vb_sim_engine_t *engine, vb_sim_server_t *
     return &self->base;
 }
 
-static void s_echo_destroy (vb_sim_venue_t **self_p)
+static void
+s_echo_destroy (vb_sim_venue_t **self_p)
 {
     free (*self_p);
     *self_p = NULL;
 }
 
-static void s_echo_http (vb_sim_venue_t *base, const vb_sim_request_t *request,
-                         vb_sim_response_t *response)
+static void
+s_echo_http (vb_sim_venue_t *base, const vb_sim_request_t *request, vb_sim_response_t *response)
 {
     s_echo_t *self = (s_echo_t *)base;
     self->http_calls++;
@@ -96,14 +99,15 @@ static void s_echo_http (vb_sim_venue_t *base, const vb_sim_request_t *request,
     vb_sim_response_header (response, "X-Echo", "yes");
 }
 
-static void s_echo_error (vb_sim_venue_t *base, int status, vb_sim_response_t *response)
+static void
+s_echo_error (vb_sim_venue_t *base, int status, vb_sim_response_t *response)
 {
     (void)base;
     vb_sim_response_printf (response, status, "{\"code\":-1003,\"msg\":\"echo error %d\"}", status);
 }
 
-static int s_echo_ws_open (vb_sim_venue_t *base, vb_sim_conn_t *conn, const char *path,
-                           const char *query)
+static int
+s_echo_ws_open (vb_sim_venue_t *base, vb_sim_conn_t *conn, const char *path, const char *query)
 {
     (void)base;
     (void)query;
@@ -112,8 +116,8 @@ static int s_echo_ws_open (vb_sim_venue_t *base, vb_sim_conn_t *conn, const char
 }
 
 //  "go N": send frames "0" .. "N-1" on stream "s"; "ctl": one control reply.
-static void s_echo_ws_message (vb_sim_venue_t *base, vb_sim_conn_t *conn, const char *text,
-                               size_t length)
+static void
+s_echo_ws_message (vb_sim_venue_t *base, vb_sim_conn_t *conn, const char *text, size_t length)
 {
     (void)base;
     (void)length;
@@ -154,14 +158,16 @@ typedef struct {
 
 static s_sim_t s_sim;
 
-static void *s_run (void *arg)
+static void *
+s_run (void *arg)
 {
     s_sim_t *sim = arg;
     sim_server_run (sim->server, &sim->stop);
     return NULL;
 }
 
-static void s_start (const sim_server_config_t *overrides)
+static void
+s_start (const sim_server_config_t *overrides)
 {
     memset (&s_sim, 0, sizeof s_sim);
     s_sim.clock = vb_clock_new_system ();
@@ -181,7 +187,8 @@ static void s_start (const sim_server_config_t *overrides)
     cr_assert_eq (pthread_create (&s_sim.thread, NULL, s_run, &s_sim), 0);
 }
 
-static void s_stop (void)
+static void
+s_stop (void)
 {
     s_sim.stop = 1;
     pthread_join (s_sim.thread, NULL);
@@ -190,8 +197,8 @@ static void s_stop (void)
     vb_clock_destroy (&s_sim.clock);
 }
 
-static long s_request (const char *method, const char *path, const char *body,
-                       vbt_http_response_t *response)
+static long
+s_request (const char *method, const char *path, const char *body, vbt_http_response_t *response)
 {
     char url[256];
     snprintf (url, sizeof url, "%s%s", s_sim.base, path);
@@ -200,7 +207,8 @@ static long s_request (const char *method, const char *path, const char *body,
     return response->status;
 }
 
-static vbt_ws_t *s_ws (void)
+static vbt_ws_t *
+s_ws (void)
 {
     int status = 0;
     vbt_ws_t *ws = vbt_ws_connect ("127.0.0.1", s_sim.port, "/ws", WAIT_MS, &status);
@@ -209,7 +217,8 @@ static vbt_ws_t *s_ws (void)
 }
 
 //  Receive frames until QUIET_MS of silence, concatenated with ',' into out.
-static void s_collect (vbt_ws_t *ws, char *out, size_t size)
+static void
+s_collect (vbt_ws_t *ws, char *out, size_t size)
 {
     out[0] = '\0';
     const char *text;
@@ -221,7 +230,8 @@ static void s_collect (vbt_ws_t *ws, char *out, size_t size)
     }
 }
 
-static void s_fault (const char *body)
+static void
+s_fault (const char *body)
 {
     vbt_http_response_t response;
     cr_assert_eq (s_request ("POST", "/_sim/faults", body, &response), 200, "%s",
