@@ -15,6 +15,7 @@ pkg_check_modules (ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules (SQLITE REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules (CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules (LWS REQUIRED IMPORTED_TARGET libwebsockets)
+pkg_check_modules (MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 find_program (PROTOC_C protoc-c REQUIRED)
 find_program (PROTOC protoc REQUIRED)
 

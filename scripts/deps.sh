@@ -10,7 +10,7 @@ packages=(
     libczmq-dev libzmq3-dev libwebsockets-dev libcurl4-openssl-dev
     libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
     libssl-dev libcriterion-dev libsqlite3-dev zlib1g-dev libsimdjson-dev libcjson-dev
-    libncurses-dev python3 python3-zmq python3-protobuf
+    libncurses-dev python3 python3-zmq python3-protobuf libmicrohttpd-dev
 )
 if [ "${1:-}" = "--ci" ]; then
     packages+=(docker-compose git)
@@ -22,6 +22,11 @@ for package in "${packages[@]}"; do
         missing+=("$package")
     fi
 done
+# The ccxt interop test needs Node.js (18 or later) and npm. Any install will do (Debian's
+# nodejs + npm, or a nodesource build that bundles npm), so check for the commands.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi

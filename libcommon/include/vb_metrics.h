@@ -128,9 +128,8 @@ void vb_metrics_destroy (vb_metrics_t **self_p);
 //  VB_METRICS_SERIES_MAX; ignored without labels). The family is owned by
 //  the registry. Returns NULL for a bad name (counters must end in _total),
 //  help or label list, a bad max_series, or a name already declared.
-vb_metrics_family_t *vb_metrics_add_counter (vb_metrics_t *self, const char *name,
-                                             const char *help, const char *const *labels,
-                                             size_t max_series);
+vb_metrics_family_t *vb_metrics_add_counter (vb_metrics_t *self, const char *name, const char *help,
+                                             const char *const *labels, size_t max_series);
 
 //  Declare a gauge family; arguments and errors as vb_metrics_add_counter
 //  (a gauge name must not end in _total).
@@ -151,7 +150,8 @@ vb_metrics_family_t *vb_metrics_add_histogram (vb_metrics_t *self, const char *n
 //  name, in the family's order, NULL-terminated (NULL for a family without
 //  labels). The same values always give the same handle. Past the family's
 //  max_series, a new label set gets the overflow series. Returns NULL if the
-//  values are too few or too many, too long, or not UTF-8. The handle is
+//  values are too few or too many, too long, not UTF-8, or equal to
+//  VB_METRICS_OVERFLOW_VALUE (reserved for the overflow series). The handle is
 //  owned by the registry. Call at set-up, not per message.
 vb_metric_t *vb_metrics_series (vb_metrics_family_t *family, const char *const *values);
 

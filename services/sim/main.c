@@ -2,7 +2,7 @@
     backed by a seeded matching engine, with fault injection.
 
         venuebus-sim --venue V [--port N] [--seed S] [--accounts FILE]
-                     [--replay FILE] [--config FILE]
+                     [--replay FILE [--replay-speed N]] [--config FILE]
 
     main is thin: config -> logging -> engine (instruments, accounts, keys)
     -> server (which creates the personality) -> "ready venue=V port=P" ->
@@ -57,6 +57,12 @@ static const vb_config_key_t s_keys[] = {
      .type = VB_CONFIG_STRING,
      .fallback = "",
      .help = "recorded capture for the personality to serve as the market"},
+    {.name = "sim/replay_speed",
+     .type = VB_CONFIG_INT,
+     .fallback = "1",
+     .min = 0,
+     .max = 1000000,
+     .help = "replay pace: 1 real time, N times faster, 0 without waiting"},
     {.name = "sim/api_key",
      .type = VB_CONFIG_STRING,
      .fallback = "",
@@ -448,6 +454,7 @@ main (int argc, char *argv[])
     settings.ws_queue_max = (size_t)vb_config_int (config, "sim/ws_queue_max");
     settings.http_body_max = (size_t)vb_config_int (config, "sim/http_body_max");
     settings.replay_path = vb_config_str (config, "sim/replay");
+    settings.replay_speed = vb_config_int (config, "sim/replay_speed");
     server = sim_server_new (ops, engine, clock, &settings);
     if (!server)
         goto cleanup;

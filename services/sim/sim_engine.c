@@ -79,6 +79,7 @@ typedef struct {
     int64_t mid;              //  Synthetic random-walk mid, price units
     int64_t flow_carry;       //  Fraction of an action carried, in ns x actions/s
     bool primed;              //  Books filled to target_levels
+    bool no_flow;             //  Synthetic flow turned off (replay mode)
 } s_instrument_t;
 
 typedef struct {
@@ -1204,7 +1205,8 @@ sim_engine_flow (vb_sim_engine_t *self)
         self->flow_started = true;
         self->flow_last_mono_ns = now;
         for (size_t i = 0; i < self->instrument_count; i++)
-            s_prime (self, self->instruments[i]);
+            if (!self->instruments[i]->no_flow)
+                s_prime (self, self->instruments[i]);
         return 0;
     }
     int64_t elapsed = now - self->flow_last_mono_ns;
@@ -1213,6 +1215,8 @@ sim_engine_flow (vb_sim_engine_t *self)
         elapsed = SIM_FLOW_ELAPSED_MAX;
     for (size_t i = 0; i < self->instrument_count; i++) {
         s_instrument_t *instrument = self->instruments[i];
+        if (instrument->no_flow)
+            continue;
         instrument->flow_carry += elapsed * self->config.actions_per_s;
         int64_t due = instrument->flow_carry / VB_NS_PER_SEC;
         instrument->flow_carry %= VB_NS_PER_SEC;
@@ -1252,6 +1256,16 @@ vb_sim_engine_instrument (vb_sim_engine_t *self, const char *symbol)
         if (strcmp (self->instruments[i]->def.symbol, symbol) == 0)
             return &self->instruments[i]->def;
     return NULL;
+}
+
+void
+vb_sim_engine_set_flow (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument, bool enabled)
+{
+    assert (self);
+    for (size_t i = 0; instrument && i < self->instrument_count; i++)
+        if (&self->instruments[i]->def == instrument ||
+            strcmp (self->instruments[i]->def.symbol, instrument->symbol) == 0)
+            self->instruments[i]->no_flow = !enabled;
 }
 
 int64_t

@@ -858,6 +858,13 @@ vb_sim_server_replay_path (vb_sim_server_t *self)
     return self->replay_path;
 }
 
+int64_t
+vb_sim_server_replay_speed (vb_sim_server_t *self)
+{
+    assert (self);
+    return self->config.replay_speed;
+}
+
 static void
 s_conn_ping_timer (lws_sorted_usec_list_t *sul)
 {

@@ -42,6 +42,7 @@ typedef struct {
     size_t http_body_max;        //  Largest HTTP request body, bytes (over: 413)
     int64_t housekeeping_ms;     //  Flow, tick and fault-expiry timer period
     const char *replay_path;     //  --replay FILE for the personality, or NULL
+    int64_t replay_speed;        //  Replay pace: 1 real time, N faster, 0 no waiting
 } sim_server_config_t;
 
 #define SIM_SERVER_CONFIG_DEFAULT                                                                  \
@@ -53,7 +54,8 @@ typedef struct {
                            .ws_queue_max = 100000,                                                 \
                            .ws_message_max = 1 << 20,                                              \
                            .http_body_max = 1 << 20,                                               \
-                           .housekeeping_ms = 10})
+                           .housekeeping_ms = 10,                                                  \
+                           .replay_speed = 1})
 
 //  Create the server: the lws context listening on the port, the fault list
 //  and the personality (ops->create). The engine and clock are borrowed and

@@ -1,5 +1,6 @@
 /*  test_bus.c — the real venuebus-bus process: frames flow, prefixes filter,
-    nothing is lost in order, bad config refuses to start, SIGTERM stops it.
+    nothing is lost in order, bad config refuses to start, SIGTERM stops it,
+    and --metrics serves /metrics (frames and bytes counted exactly) and /healthz.
     SPDX-License-Identifier: MPL-2.0
 */
 #include <criterion/criterion.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "vb_msg.h"
+#include "vbt_http.h"
 #include "vbt_proc.h"
 
 #define WAIT_MS      10000
@@ -159,6 +161,153 @@ Test (bus, refuses_an_unknown_flag)
     int status = vbt_proc_wait_exit (bus, WAIT_MS);
     cr_assert (status > 0, "status %d", status);
     cr_assert (strstr (vbt_proc_stderr (bus), "bogus") != NULL, "stderr: %s",
+               vbt_proc_stderr (bus));
+    vbt_proc_stop (&bus, WAIT_MS);
+}
+
+//  --------------------------------------------------------------------------
+//  Metrics: GET a URL with libcurl until `check` holds for the response, or
+//  WAIT_MS passes. The bus refreshes its counters on a timer, so the test
+//  polls for the expected value instead of sleeping.
+
+typedef bool (s_check_fn) (const vbt_http_response_t *response, void *arg);
+
+static bool
+s_poll_url (const char *url, s_check_fn *check, void *arg, vbt_http_response_t *response)
+{
+    int64_t deadline = zclock_mono () + WAIT_MS;
+    while (zclock_mono () < deadline) {
+        if (vbt_http_request ("GET", url, NULL, NULL, WAIT_MS, response) == 0) {
+            if (check (response, arg))
+                return true;
+            vbt_http_response_free (response);
+        }
+        zclock_sleep (PROBE_MS);  //  Pace the retries; the deadline bounds them
+    }
+    return false;
+}
+
+static bool
+s_is_healthy (const vbt_http_response_t *response, void *arg)
+{
+    (void)arg;
+    return response->status == 200 && strcmp (response->body, "ok\n") == 0;
+}
+
+//  True when the body holds every line of the NUL-separated list in arg.
+static bool
+s_has_lines (const vbt_http_response_t *response, void *arg)
+{
+    for (const char *line = (const char *)arg; *line; line += strlen (line) + 1)
+        if (!strstr (response->body, line))
+            return false;
+    return true;
+}
+
+Test (bus, serves_metrics_that_count_every_frame_and_health)
+{
+    char *argv[] = {
+        VB_BUS_BIN,  "--frontend",  "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
+        "--metrics", "127.0.0.1:0", "--stats-interval",  "100ms",     NULL};
+    vbt_proc_t *bus = vbt_proc_start (VB_BUS_BIN, argv, NULL);
+    cr_assert_not_null (bus);
+    char line[1024], frontend[ENDPOINT_MAX], backend[ENDPOINT_MAX], address[ENDPOINT_MAX];
+    cr_assert_eq (vbt_proc_wait_line (bus, "ready ", WAIT_MS, line, sizeof line), 0,
+                  "bus never said ready; stderr: %s", vbt_proc_stderr (bus));
+    cr_assert_eq (vbt_line_value (line, "frontend", frontend, sizeof frontend), 0);
+    cr_assert_eq (vbt_line_value (line, "backend", backend, sizeof backend), 0);
+    cr_assert_eq (
+        vbt_proc_wait_stderr_line (bus, "metrics listening address=", WAIT_MS, line, sizeof line),
+        0, "no metrics address logged; stderr: %s", vbt_proc_stderr (bus));
+    cr_assert_eq (vbt_line_value (line, "address", address, sizeof address), 0);
+    cr_assert (strncmp (address, "127.0.0.1:", 10) == 0 && strcmp (address, "127.0.0.1:0") != 0,
+               "%s", address);
+    char metrics_url[ENDPOINT_MAX + 32], health_url[ENDPOINT_MAX + 32];
+    snprintf (metrics_url, sizeof metrics_url, "http://%s/metrics", address);
+    snprintf (health_url, sizeof health_url, "http://%s/healthz", address);
+
+    //  Healthy once the proxy answers its first STATISTICS.
+    vbt_http_response_t response;
+    cr_assert (s_poll_url (health_url, s_is_healthy, NULL, &response), "never healthy");
+    vbt_http_response_free (&response);
+
+    //  Send raw frames through the bus and count, on the subscriber's side,
+    //  exactly how many frames and bytes went through: with one subscriber
+    //  that takes every topic, what the bus took in is what it sent out.
+    zsock_t *publisher = zsock_new_pub (NULL);
+    zsock_t *subscriber = zsock_new_sub (NULL, "md.");
+    cr_assert_eq (zsock_connect (publisher, "%s", frontend), 0);
+    cr_assert_eq (zsock_connect (subscriber, "%s", backend), 0);
+    zpoller_t *poller = zpoller_new (subscriber, NULL);
+    uint64_t frames = 0, bytes = 0;
+    bool joined = false;
+    int64_t deadline = zclock_mono () + WAIT_MS;
+    while (!joined && zclock_mono () < deadline) {
+        zstr_send (publisher, "md.probe");
+        joined = zpoller_wait (poller, PROBE_MS) == subscriber;
+    }
+    cr_assert (joined, "subscription never reached the publisher through the bus");
+    enum { NUMBERED = 100 };
+    for (int index = 0; index < NUMBERED; index++)
+        zstr_sendf (publisher, "md.frame %d", index);
+    zstr_send (publisher, "md.last");
+    bool last = false;
+    while (!last) {
+        cr_assert_eq (zpoller_wait (poller, WAIT_MS), subscriber, "frames stopped coming");
+        zframe_t *frame = zframe_recv (subscriber);
+        cr_assert_not_null (frame);
+        frames++;
+        bytes += zframe_size (frame);
+        last = zframe_streq (frame, "md.last");
+        zframe_destroy (&frame);
+    }
+    cr_assert_geq (frames, NUMBERED + 2);
+
+    //  The counters catch up on the next refresh (every 100 ms here).
+    char expected[1024];
+    int length = snprintf (expected, sizeof expected,
+                           "venuebus_bus_frames_total{direction=\"in\"} %" PRIu64 "\n%c"
+                           "venuebus_bus_frames_total{direction=\"out\"} %" PRIu64 "\n%c"
+                           "venuebus_bus_bytes_total{direction=\"in\"} %" PRIu64 "\n%c"
+                           "venuebus_bus_bytes_total{direction=\"out\"} %" PRIu64 "\n%c"
+                           "# TYPE venuebus_bus_frames_total counter\n%c"
+                           "# TYPE venuebus_bus_bytes_total counter\n%c"
+                           "venuebus_up{service=\"bus\"} 1\n%c"
+                           "venuebus_healthy{service=\"bus\"} 1\n%c"
+                           "# TYPE process_start_time_seconds gauge\n%c",
+                           frames, 0, frames, 0, bytes, 0, bytes, 0, 0, 0, 0, 0, 0);
+    cr_assert (length > 0 && (size_t)length < sizeof expected - 1);
+    expected[length] = 0;  //  The list ends with an empty string
+    bool counted = s_poll_url (metrics_url, s_has_lines, expected, &response);
+    cr_assert (counted, "metrics never showed frames=%" PRIu64 " bytes=%" PRIu64, frames, bytes);
+    char content_type[256];
+    cr_assert_eq (vbt_http_header (&response, "Content-Type", content_type, sizeof content_type),
+                  0);
+    cr_assert (strncmp (content_type, "text/plain; version=0.0.4", 25) == 0, "%s", content_type);
+    vbt_http_response_free (&response);
+
+    //  Other paths are 404.
+    char other_url[ENDPOINT_MAX + 32];
+    snprintf (other_url, sizeof other_url, "http://%s/nope", address);
+    cr_assert_eq (vbt_http_request ("GET", other_url, NULL, NULL, WAIT_MS, &response), 0);
+    cr_assert_eq (response.status, 404);
+    vbt_http_response_free (&response);
+
+    zpoller_destroy (&poller);
+    zsock_destroy (&publisher);
+    zsock_destroy (&subscriber);
+    cr_assert_eq (vbt_proc_stop (&bus, WAIT_MS), 0, "bus did not stop cleanly on SIGTERM");
+}
+
+Test (bus, refuses_to_start_on_a_bad_metrics_address)
+{
+    char *argv[] = {VB_BUS_BIN,          "--frontend", "tcp://127.0.0.1:*",  "--backend",
+                    "tcp://127.0.0.1:*", "--metrics",  "127.0.0.1:notaport", NULL};
+    vbt_proc_t *bus = vbt_proc_start (VB_BUS_BIN, argv, NULL);
+    cr_assert_not_null (bus);
+    int status = vbt_proc_wait_exit (bus, WAIT_MS);
+    cr_assert (status > 0, "status %d", status);
+    cr_assert (strstr (vbt_proc_stderr (bus), "bus/metrics") != NULL, "stderr: %s",
                vbt_proc_stderr (bus));
     vbt_proc_stop (&bus, WAIT_MS);
 }

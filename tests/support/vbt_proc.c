@@ -132,19 +132,30 @@ vbt_proc_start (const char *path, char *const argv[], char *const env[])
     return self;
 }
 
-int
-vbt_proc_wait_line (vbt_proc_t *self, const char *prefix, int timeout_ms, char *line, size_t size)
+//  --------------------------------------------------------------------------
+//  Wait for the next complete line of `stream` that starts with `text` (or,
+//  with anywhere set, contains it), scanning each line once.
+
+static int
+s_wait_line (vbt_proc_t *self, s_stream_t *stream, const char *text, bool anywhere, int timeout_ms,
+             char *line, size_t size)
 {
     int64_t deadline = s_now_ms () + timeout_ms;
-    size_t prefix_length = strlen (prefix);
+    size_t text_length = strlen (text);
     while (true) {
-        //  Return the next complete line that matches, scanning each line once.
-        char *start = self->out.data + self->out.scanned;
+        char *start = stream->data + stream->scanned;
         char *newline;
-        while ((newline = memchr (start, '\n', self->out.data + self->out.size - start))) {
+        while ((newline = memchr (start, '\n', stream->data + stream->size - start))) {
             size_t length = (size_t)(newline - start);
-            self->out.scanned += length + 1;
-            if (length >= prefix_length && memcmp (start, prefix, prefix_length) == 0) {
+            stream->scanned += length + 1;
+            bool match;
+            if (anywhere) {
+                *newline = 0;  //  Bound the search to this line, then restore
+                match = strstr (start, text) != NULL;
+                *newline = '\n';
+            } else
+                match = length >= text_length && memcmp (start, text, text_length) == 0;
+            if (match) {
                 size_t copy = length < size - 1 ? length : size - 1;
                 memcpy (line, start, copy);
                 line[copy] = 0;
@@ -153,10 +164,23 @@ vbt_proc_wait_line (vbt_proc_t *self, const char *prefix, int timeout_ms, char *
             start = newline + 1;
         }
         int64_t left = deadline - s_now_ms ();
-        if (left <= 0 || self->out.fd < 0)
+        if (left <= 0 || stream->fd < 0)
             return -1;
         s_pump (self, left < VBT_POLL_STEP_MS ? (int)left : VBT_POLL_STEP_MS);
     }
+}
+
+int
+vbt_proc_wait_line (vbt_proc_t *self, const char *prefix, int timeout_ms, char *line, size_t size)
+{
+    return s_wait_line (self, &self->out, prefix, false, timeout_ms, line, size);
+}
+
+int
+vbt_proc_wait_stderr_line (vbt_proc_t *self, const char *text, int timeout_ms, char *line,
+                           size_t size)
+{
+    return s_wait_line (self, &self->err, text, true, timeout_ms, line, size);
 }
 
 int

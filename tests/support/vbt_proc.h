@@ -23,6 +23,13 @@ vbt_proc_t *vbt_proc_start (const char *path, char *const argv[], char *const en
 int vbt_proc_wait_line (vbt_proc_t *self, const char *prefix, int timeout_ms, char *line,
                         size_t size);
 
+//  Wait until a line of stderr contains `text` anywhere (log lines start with
+//  a time stamp, so a prefix would not do); copy it (without the newline)
+//  into line. Lines are scanned once, as for stdout. Returns 0, or -1 on
+//  timeout or if the process closed stderr.
+int vbt_proc_wait_stderr_line (vbt_proc_t *self, const char *text, int timeout_ms, char *line,
+                               size_t size);
+
 //  Wait for the process to exit by itself. Returns its exit status (0-255),
 //  128+signal if killed, or -1 on timeout (the process is then left running).
 int vbt_proc_wait_exit (vbt_proc_t *self, int timeout_ms);

@@ -20,12 +20,16 @@
       and <s>@markPrice@1s (USD-M futures: the gateway's futures WS URL may
       point at this same port).
     The WS API (/ws-api/v3) is in sim_wsapi.c and REST in sim_rest.c.
+    With --replay FILE, sim_replay.c serves a capture as the market of its
+    symbol: that symbol's synthetic flow is off and its engine events are
+    not published on the streams.
     SPDX-License-Identifier: MPL-2.0
 */
 #include <czmq.h>
 #include <time.h>
 #include "vb_decimal.h"
 #include "vb_json.h"
+#include "vb_log.h"
 #include "sim_binance.h"
 #include "symbols.h"
 
@@ -471,8 +475,8 @@ s_event (vb_sim_venue_t *venue, const vb_sim_event_t *event)
         bnsim_user_order (self, event);
         return;
     }
-    if (index < 0)
-        return;
+    if (index < 0 || index == self->replay_symbol)
+        return;  //  Replay mode: the capture alone feeds the replayed symbol's streams
     if (event->kind == VB_SIM_EVENT_BOOK) {
         bnsim_symbol_t *symbol = &self->symbols[index];
         s_batch_add (&symbol->batch_fast, event);
@@ -617,6 +621,7 @@ s_tick (vb_sim_venue_t *venue, int64_t now_ns)
                 s_mark (self, (int)index, S_MARK_SLOW_MS);
         }
     }
+    bnsim_replay_tick (self);
     bnsim_user_flush (self);
 }
 
@@ -942,6 +947,24 @@ s_create (vb_sim_engine_t *engine, vb_sim_server_t *server)
                     *c = (char)tolower ((unsigned char)*c);
             }
     }
+    self->replay_symbol = -1;
+    const char *replay = vb_sim_server_replay_path (server);
+    if (replay) {
+        //  Replay mode: the capture is its symbol's market (sim_replay.c)
+        self->replay = bnsim_replay_new (replay);
+        bnsim_symbol_t *symbol =
+            self->replay ? bnsim_symbol (self, bnsim_replay_symbol (self->replay)) : NULL;
+        if (!symbol) {
+            if (self->replay)
+                vb_log_error ("sim replay symbol=%s is not listed",
+                              bnsim_replay_symbol (self->replay));
+            vb_sim_venue_t *venue = &self->base;
+            s_destroy (&venue);
+            return NULL;
+        }
+        self->replay_symbol = (int)(symbol - self->symbols);
+        vb_sim_engine_set_flow (engine, symbol->instrument, false);
+    }
     return &self->base;
 }
 
@@ -965,6 +988,7 @@ s_destroy (vb_sim_venue_t **self_p)
     free (self->positions);
     bnsim_buf_free (&self->scratch);
     bnsim_buf_free (&self->wrap);
+    bnsim_replay_destroy (&self->replay);
     free (self);
     *self_p = NULL;
 }

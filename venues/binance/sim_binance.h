@@ -183,6 +183,10 @@ typedef struct {
     bnsim_subscription_t subscriptions[BNSIM_SUBSCRIPTIONS_MAX];
     size_t subscription_count;
     uint32_t next_subscription;
+    //  Replay mode (sim_replay.c): this connection's replay clock
+    bool replay_started;      //  Started at its first stream of the replayed symbol
+    int64_t replay_start_ns;  //  Monotonic time it started
+    size_t replay_next;       //  Next capture frame to send
 } bnsim_conn_t;
 
 //  Per-IP weight counters and bans; per-account order counters.
@@ -196,6 +200,8 @@ typedef struct {
     int64_t banned_until_ms;  //  418 until then
     int bans;                 //  Bans so far (the next one doubles)
 } bnsim_counter_t;
+
+typedef struct _bnsim_replay_t bnsim_replay_t;
 
 typedef struct {
     vb_sim_venue_t base;  //  First: ops pointer
@@ -222,11 +228,13 @@ typedef struct {
     //  Client id of the cancel in progress (for executionReport c / C)
     uint64_t canceling_order;
     char cancel_client_id[VB_SIM_ID_MAX];
-    uint64_t id_state;     //  Generator of client order ids
-    int64_t last_tick_ms;  //  Time of the previous tick
-    int64_t created_ms;    //  Start time (keys' createTime)
-    bnsim_buf_t scratch;   //  Stream payloads
-    bnsim_buf_t wrap;      //  Combined-stream wrapping
+    uint64_t id_state;       //  Generator of client order ids
+    int64_t last_tick_ms;    //  Time of the previous tick
+    int64_t created_ms;      //  Start time (keys' createTime)
+    bnsim_buf_t scratch;     //  Stream payloads
+    bnsim_buf_t wrap;        //  Combined-stream wrapping
+    bnsim_replay_t *replay;  //  --replay capture (sim_replay.c), or NULL
+    int replay_symbol;       //  Index of the replayed symbol, or -1
 } bnsim_t;
 
 //  --------------------------------------------------------------------------
@@ -341,6 +349,18 @@ void bnsim_wsapi_message (bnsim_t *self, bnsim_conn_t *conn, const char *text, s
 
 //  REST entry (sim_rest.c).
 void bnsim_http (bnsim_t *self, const vb_sim_request_t *request, vb_sim_response_t *response);
+
+//  Replay mode (sim_replay.c). Load a capture (NULL, logged, when it is
+//  unusable); destroy it; its upper-case symbol.
+bnsim_replay_t *bnsim_replay_new (const char *path);
+void bnsim_replay_destroy (bnsim_replay_t **self_p);
+const char *bnsim_replay_symbol (bnsim_replay_t *self);
+//  REST depth of the replayed symbol from the capture's snapshot (limit
+//  levels per side). Returns false, writing nothing, for other symbols.
+bool bnsim_replay_depth (bnsim_t *self, const bnsim_symbol_t *symbol, int64_t limit,
+                         bnsim_buf_t *out);
+//  Send every connection the capture frames now due (called each tick).
+void bnsim_replay_tick (bnsim_t *self);
 
 //  Mark price, index and funding for the USD-M premium index (sim.c).
 void bnsim_mark_price (bnsim_t *self, bnsim_symbol_t *symbol, int64_t *mark,

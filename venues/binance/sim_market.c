@@ -409,6 +409,8 @@ bnsim_rest_depth (bnsim_t *self, bnsim_call_t *call)
     if (!symbol || bnsim_limit_param (call->params, S_DEPTH_DEFAULT, BNSIM_DEPTH_LEVELS_MAX, &limit,
                                       call->error))
         return -1;
+    if (bnsim_replay_depth (self, symbol, limit, call->out))
+        return 0;  //  Replay mode: the capture's snapshot
     vb_sim_level_t *bids = zmalloc ((size_t)limit * sizeof (vb_sim_level_t));
     vb_sim_level_t *asks = zmalloc ((size_t)limit * sizeof (vb_sim_level_t));
     size_t bid_count = 0, ask_count = 0;

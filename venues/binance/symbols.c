@@ -14,7 +14,8 @@ static const vb_binance_symbol_t s_symbols[] = {
     {"BTCUSDT", "BTC", "USDT"}, {"ETHUSDT", "ETH", "USDT"},   {"BNBUSDT", "BNB", "USDT"},
     {"SOLUSDT", "SOL", "USDT"}, {"XRPUSDT", "XRP", "USDT"},   {"ETHBTC", "ETH", "BTC"},
     {"BNBBTC", "BNB", "BTC"},   {"LTCBTC", "LTC", "BTC"},     {"BTCUSDC", "BTC", "USDC"},
-    {"ETHUSDC", "ETH", "USDC"}, {"USDCUSDT", "USDC", "USDT"},
+    {"ETHUSDC", "ETH", "USDC"}, {"USDCUSDT", "USDC", "USDT"}, {"NKNUSDT", "NKN", "USDT"},
+    {"BLZETH", "BLZ", "ETH"},   {"LRCBTC", "LRC", "BTC"},     {"RUNEEUR", "RUNE", "EUR"},
 };
 
 #define S_SYMBOL_COUNT (sizeof (s_symbols) / sizeof (s_symbols[0]))

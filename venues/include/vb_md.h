@@ -75,6 +75,11 @@ typedef struct {
     int64_t from_ns;               //  CANDLES: range asked for
     int64_t to_ns;
     char interval[8];  //  CANDLES: "1m"
+    //  Added for the production defaults: the REST base URL the path goes
+    //  to, as the adapter resolved it (the config's URL, or the venue's
+    //  production default when the config's is NULL or ""). "" = the core
+    //  picks rest_url or futures_rest_url from the config by `futures`.
+    char base_url[VB_MD_URL_MAX];
 } vb_md_request_t;
 
 #define VB_MD_REST_SNAPSHOT 1
@@ -207,6 +212,15 @@ typedef struct {
     //  service (added by the gateway; DESIGN.md §3 "URLs default to the
     //  venue's production ones").
     const char *(*default_url) (vb_md_url_kind_t kind);
+
+    //  Optional (may be NULL): the depth_cap the core must give the vb_book
+    //  of `symbol` (levels per side), when config book_depth is not enough.
+    //  An adapter may subscribe deeper than book_depth (Kraken: the next
+    //  depth above it, so truncation never starves the checksum) and applies
+    //  a whole venue message through book_level before it truncates, so the
+    //  book needs room above the subscribed depth. NULL or 0 returned: use
+    //  book_depth (added by the Kraken adapter).
+    size_t (*book_capacity) (vb_md_t *self, const char *symbol);
 } vb_md_ops_t;
 
 //  Base of every adapter state: the ops pointer comes first.

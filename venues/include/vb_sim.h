@@ -196,6 +196,13 @@ const vb_sim_instrument_t *vb_sim_engine_instrument_at (vb_sim_engine_t *engine,
 //  By normalised symbol ("BTC-USDT"), or NULL.
 const vb_sim_instrument_t *vb_sim_engine_instrument (vb_sim_engine_t *engine, const char *symbol);
 
+//  Turn the synthetic order flow of one instrument off (or back on); added
+//  for replay mode, where the capture is that instrument's market. Call it
+//  from create: an instrument whose flow is off is never primed either.
+//  Orders of accounts still match on the engine's own book.
+void vb_sim_engine_set_flow (vb_sim_engine_t *engine, const vb_sim_instrument_t *instrument,
+                             bool enabled);
+
 //  Engine time (realtime ns, including any clock_skew fault).
 int64_t vb_sim_engine_now_ns (vb_sim_engine_t *engine);
 
@@ -293,6 +300,10 @@ const char *vb_sim_conn_peer (vb_sim_conn_t *conn);
 //  The --replay FILE given to venuebus-sim, or NULL when there is none
 //  (added by the core; replaying it is the personality's job).
 const char *vb_sim_server_replay_path (vb_sim_server_t *server);
+
+//  The replay pace (--replay-speed): 1 replays the capture in real time by
+//  its receive timestamps, N > 1 N times faster, 0 without waiting.
+int64_t vb_sim_server_replay_speed (vb_sim_server_t *server);
 
 //  True, once per injected fault unit, when the personality should corrupt
 //  the checksum it is about to send on `stream` (fault corrupt_checksum).

@@ -601,6 +601,7 @@ s_destroy (vb_sim_venue_t **self_p)
         vb_json_destroy (&self->json);
         vb_ksim_buf_free (&self->scratch);
         free (self->candles);
+        vb_ksim_replay_destroy (&self->replay);
         free (self);
         *self_p = NULL;
     }
@@ -649,6 +650,11 @@ s_create (vb_sim_engine_t *engine, vb_sim_server_t *server)
         pair->qty_decimals = -instrument->qty_exponent;
     }
     vb_ksim_buf_reset (&self->scratch);
+    const char *replay = vb_sim_server_replay_path (server);
+    if (replay && !(self->replay = vb_ksim_replay_new (replay))) {
+        s_destroy (&base);  //  Replay mode (sim_replay.c): why was logged
+        return NULL;
+    }
     return base;
 }
 
@@ -707,6 +713,7 @@ s_tick (vb_sim_venue_t *base, int64_t now_ns)
 {
     vb_ksim_t *self = (vb_ksim_t *)base;
     s_expire_tokens (self, now_ns);
+    vb_ksim_replay_tick (self);
     vb_ksim_ws_tick (self, now_ns);
 }
 

@@ -62,6 +62,8 @@ typedef struct {
     bool user_canceled;  //  Canceled by the owner ("User requested")
 } vb_ksim_meta_t;
 
+typedef struct _vb_ksim_replay_t vb_ksim_replay_t;
+
 //  The personality's state; the base struct comes first (vb_sim.h).
 typedef struct {
     vb_sim_venue_t base;
@@ -80,6 +82,7 @@ typedef struct {
     uint64_t connection_counter;  //  WS connections accepted
     vb_ksim_buf_t scratch;        //  Reused for each outgoing message
     vb_sim_candle_t *candles;     //  Scratch for candle reads
+    vb_ksim_replay_t *replay;     //  --replay capture (sim_replay.c), or NULL
 } vb_ksim_t;
 
 //  Minute candles a 24-hour window holds: the candle scratch's capacity.
@@ -194,6 +197,27 @@ void vb_ksim_ws_event (vb_ksim_t *self, const vb_sim_event_t *event);
 void vb_ksim_ws_tick (vb_ksim_t *self, int64_t now_ns);
 //  Release every connection's state (at destroy).
 void vb_ksim_ws_destroy_all (vb_ksim_t *self);
+
+//  ---------------------------------------------------------------------------
+//  Replay mode (sim_replay.c): a v1 book capture served as v2 book channels.
+
+//  Load a capture; NULL (logged) when it is unusable. Destroy it.
+vb_ksim_replay_t *vb_ksim_replay_new (const char *path);
+void vb_ksim_replay_destroy (vb_ksim_replay_t **self_p);
+//  The capture pair of a v2 symbol ("BTC/CHF"), or -1; its v2 symbol.
+int vb_ksim_replay_find (vb_ksim_replay_t *self, const char *symbol);
+const char *vb_ksim_replay_symbol (vb_ksim_replay_t *self, int pair);
+//  Depth of a connection's book subscription to a pair (0: none), and
+//  whether the connection follows any replayed pair.
+size_t vb_ksim_replay_depth (vb_ksim_replay_t *self, vb_sim_conn_t *conn, int pair);
+bool vb_ksim_replay_active (vb_ksim_replay_t *self, vb_sim_conn_t *conn);
+//  Start a subscription (sends the snapshot) / end one / end all of a
+//  connection's.
+void vb_ksim_replay_subscribe (vb_ksim_t *self, vb_sim_conn_t *conn, int pair, size_t depth);
+void vb_ksim_replay_unsubscribe (vb_ksim_t *self, vb_sim_conn_t *conn, int pair);
+void vb_ksim_replay_close (vb_ksim_t *self, vb_sim_conn_t *conn);
+//  Send every subscription the capture messages now due (each tick).
+void vb_ksim_replay_tick (vb_ksim_t *self);
 
 //  Kraken's order status text for REST, and its WS v2 order_status.
 const char *vb_ksim_rest_status (const vb_sim_order_t *order);

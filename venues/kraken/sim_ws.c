@@ -11,7 +11,8 @@
     book while still inside the view. Levels pushed below the depth by better
     ones are not deleted: the client truncates, as with Kraken. The CRC32 of
     the new view's top 10 asks and bids, printed at the pair's precision,
-    goes with every snapshot and update.
+    goes with every snapshot and update. In replay mode the book channel of
+    a capture pair is served by sim_replay.c instead.
     SPDX-License-Identifier: MPL-2.0
 */
 #include <zlib.h>
@@ -855,9 +856,9 @@ s_interval_index (int64_t minutes)
 }
 
 static bool
-s_has_any (const s_conn_t *conn, size_t pair_count)
+s_has_any (vb_ksim_t *self, const s_conn_t *conn, size_t pair_count)
 {
-    if (conn->instrument || conn->token)
+    if (conn->instrument || conn->token || vb_ksim_replay_active (self->replay, conn->conn))
         return true;
     for (size_t pair = 0; pair < pair_count; pair++) {
         if (conn->books[pair].depth || conn->trades[pair] || conn->tickers[pair])
@@ -870,6 +871,41 @@ s_has_any (const s_conn_t *conn, size_t pair_count)
 }
 
 //  --------------------------------------------------------------------------
+//  Replay mode: subscribe or unsubscribe the book of a capture pair
+//  (sim_replay.c sends the snapshot and the updates).
+
+static void
+s_replay_request (vb_ksim_t *self, s_conn_t *conn, const s_request_t *request, int pair,
+                  bool subscribe)
+{
+    const char *symbol = vb_ksim_replay_symbol (self->replay, pair);
+    size_t active = vb_ksim_replay_depth (self->replay, conn->conn, pair);
+    if (subscribe && active) {
+        s_error (self, conn, request, "Already subscribed", symbol);
+        return;
+    }
+    if (!subscribe && !active) {
+        s_error (self, conn, request, "Subscription Not Found", symbol);
+        return;
+    }
+    size_t depth = subscribe ? (request->depth ? (size_t)request->depth : S_DEPTH_DEFAULT) : active;
+    vb_ksim_buf_reset (&self->scratch);
+    vb_ksim_buf_printf (&self->scratch,
+                        "{\"method\":\"%s\",\"result\":{\"channel\":\"book\",\"depth\":%zu",
+                        subscribe ? "subscribe" : "unsubscribe", depth);
+    if (subscribe)
+        vb_ksim_buf_printf (&self->scratch, ",\"snapshot\":%s",
+                            request->snapshot ? "true" : "false");
+    vb_ksim_buf_printf (&self->scratch, ",\"symbol\":\"%s\"}", symbol);
+    s_ack_tail (self, request, true);
+    s_send (self, conn, NULL);
+    if (subscribe)
+        vb_ksim_replay_subscribe (self, conn->conn, pair, depth);
+    else
+        vb_ksim_replay_unsubscribe (self, conn->conn, pair);
+}
+
+//  --------------------------------------------------------------------------
 //  Subscribe or unsubscribe one symbol of a public channel.
 
 static void
@@ -877,6 +913,12 @@ s_symbol_request (vb_ksim_t *self, s_conn_t *conn, const s_request_t *request, c
                   bool subscribe)
 {
     char error[S_TEXT_MAX + 64];
+    int replayed =
+        strcmp (request->channel, "book") == 0 ? vb_ksim_replay_find (self->replay, symbol) : -1;
+    if (replayed >= 0) {
+        s_replay_request (self, conn, request, replayed, subscribe);
+        return;
+    }
     const vb_ksim_pair_t *pair = vb_ksim_pair_by_ws (self, symbol, strlen (symbol));
     if (!pair) {
         snprintf (error, sizeof (error), "Currency pair not supported %s", symbol);
@@ -1240,6 +1282,8 @@ vb_ksim_ws_close (vb_ksim_t *self, vb_sim_conn_t *conn)
     if (handle)
         zlistx_detach (self->conns, handle);
     vb_sim_conn_set_user (conn, NULL);
+    if (self->replay)
+        vb_ksim_replay_close (self, conn);
     s_conn_free (state);
 }
 
@@ -1302,7 +1346,8 @@ vb_ksim_ws_tick (vb_ksim_t *self, int64_t now_ns)
 {
     s_conn_t *conn = (s_conn_t *)zlistx_first (self->conns);
     while (conn) {
-        if (now_ns - conn->heartbeat_ns >= S_HEARTBEAT_NS && s_has_any (conn, self->pair_count)) {
+        if (now_ns - conn->heartbeat_ns >= S_HEARTBEAT_NS &&
+            s_has_any (self, conn, self->pair_count)) {
             conn->heartbeat_ns = now_ns;
             vb_ksim_buf_reset (&self->scratch);
             VB_KSIM_ADD (&self->scratch, "{\"channel\":\"heartbeat\"}");
