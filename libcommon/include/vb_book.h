@@ -6,12 +6,16 @@
     compared exactly whatever their scale, so "45281.0" and "45281.00" are
     the same level.
 
-    Storage: per side one sorted array with the BEST level at the END (bids
-    ascending, asks descending) inside a buffer with slack at both ends.
-    Updates near the top of the book move only the few levels above them;
-    deep updates move the shorter part; dropping the worst level is O(1).
-    Lookups are a binary search. Capacity grows as needed up to the depth
-    cap. The book does no I/O and never logs; errors are negative VB_E* codes.
+    Storage: per side a blocked sorted array, best level last: blocks of at
+    most 32 levels plus an index of each block's best price. A lookup is a
+    binary search of the index, then of one block (the block of the previous
+    update is tried first, since venues list a message's levels in order);
+    an insert or delete moves at most one block, whatever the depth. Prices
+    of a side are compared as one integer at a common exponent (hostile
+    mixes of scales that do not fit fall back to exact vb_decimal compares).
+    Reading levels best first is sequential. Memory grows as needed up to
+    the depth cap. The book does no I/O and never logs; errors are negative
+    VB_E* codes.
 
     Depth cap policy: a side never holds more than depth_cap levels. When a
     vb_book_set would make it hold more, the worst level of that side is
@@ -81,7 +85,7 @@ int vb_book_snapshot (vb_book_t *self, vb_book_side_t side, const vb_decimal_t *
                       const vb_decimal_t *qtys, size_t count);
 
 //  Keep only the best `depth` levels of each side (Kraken: after each
-//  message, truncate to the subscribed depth). O(1).
+//  message, truncate to the subscribed depth). O(levels / 32 + 32).
 void vb_book_truncate (vb_book_t *self, size_t depth);
 
 //  Number of levels on a side (0 for a bad side).

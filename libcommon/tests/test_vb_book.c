@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include "vb_book.h"
 #include "vb_decimal.h"
 #include "vb_error.h"
@@ -491,5 +492,243 @@ Test (vb_book, okx_checksum_of_empty_book_is_crc_of_empty_string)
     vb_book_t *book = vb_book_new (400);
     cr_assert_eq (vb_book_checksum_okx (book), 0);
     cr_assert_eq (vb_book_checksum_kraken (book), 0u);
+    vb_book_destroy (&book);
+}
+
+//  A larger naive reference for the block tests: one side, best first,
+//  integer prices at exponent 0, up to S_WIDE_MAX levels.
+#define S_WIDE_MAX 4096
+typedef struct {
+    int64_t price[S_WIDE_MAX];
+    int64_t qty[S_WIDE_MAX];
+    size_t count;
+} s_wide_t;
+
+//  Apply one level to the wide model (same rules as s_model_set), then cap.
+static void
+s_wide_set (s_wide_t *model, bool bid, int64_t price, int64_t qty, size_t cap)
+{
+    size_t index = 0;
+    while (index < model->count &&
+           (bid ? model->price[index] > price : model->price[index] < price))
+        index++;
+    bool found = index < model->count && model->price[index] == price;
+    if (qty == 0 || found) {
+        if (found && qty)
+            model->qty[index] = qty;
+        else if (found) {
+            memmove (model->price + index, model->price + index + 1,
+                     (model->count - index - 1) * sizeof (int64_t));
+            memmove (model->qty + index, model->qty + index + 1,
+                     (model->count - index - 1) * sizeof (int64_t));
+            model->count--;
+        }
+        return;
+    }
+    memmove (model->price + index + 1, model->price + index,
+             (model->count - index) * sizeof (int64_t));
+    memmove (model->qty + index + 1, model->qty + index, (model->count - index) * sizeof (int64_t));
+    model->price[index] = price;
+    model->qty[index] = qty;
+    model->count++;
+    if (model->count > cap)
+        model->count = cap;  //  Drop the worst
+}
+
+//  Assert one side of the book equals the wide model, level for level.
+static void
+s_expect_wide (vb_book_t *book, vb_book_side_t side, const s_wide_t *model, int step)
+{
+    cr_assert_eq (vb_book_count (book, side), model->count, "step %d", step);
+    for (size_t index = 0; index < model->count; index++) {
+        vb_decimal_t price, qty;
+        cr_assert_eq (vb_book_level (book, side, index, &price, &qty), 0);
+        cr_assert_eq (vb_decimal_cmp (price, (vb_decimal_t){model->price[index], 0}), 0,
+                      "step %d index %zu", step, index);
+        cr_assert_eq (qty.mantissa, model->qty[index], "step %d index %zu", step, index);
+    }
+}
+
+//  Set an integer price level on the book and the model together.
+static void
+s_wide_apply (vb_book_t *book, s_wide_t *model, bool bid, int64_t price, int64_t qty)
+{
+    cr_assert_eq (vb_book_set (book, bid ? VB_BOOK_BID : VB_BOOK_ASK, (vb_decimal_t){price, 0},
+                               (vb_decimal_t){qty, 0}),
+                  0);
+    s_wide_set (model, bid, price, qty, vb_book_depth_cap (book));
+}
+
+Test (vb_book, splits_and_merges_blocks_at_every_boundary)
+{
+    //  Blocks hold 32 levels: fill both sides around 31, 32, 33, 64, 65 and
+    //  200 levels from the worst end, the best end and the middle, then
+    //  empty them every other level (merges) and from the ends.
+    static s_wide_t model;
+    const int64_t sizes[] = {31, 32, 33, 64, 65, 200};
+    for (size_t size_index = 0; size_index < sizeof sizes / sizeof sizes[0]; size_index++) {
+        int64_t size = sizes[size_index];
+        for (int pattern = 0; pattern < 3; pattern++) {
+            for (int bid = 0; bid < 2; bid++) {
+                vb_book_t *book = vb_book_new (1000);
+                model.count = 0;
+                for (int64_t step = 0; step < size; step++) {
+                    //  0: ascending prices, 1: descending, 2: from the middle out.
+                    int64_t price = pattern == 0   ? 1 + step
+                                    : pattern == 1 ? size - step
+                                    : step % 2     ? size / 2 - step / 2
+                                                   : size / 2 + 1 + step / 2;
+                    s_wide_apply (book, &model, bid, price, 1 + step);
+                }
+                s_expect_wide (book, bid ? VB_BOOK_BID : VB_BOOK_ASK, &model, (int)size);
+                //  Every other level out, then the rest from alternate ends.
+                for (int64_t price = 1; price <= size; price += 2)
+                    s_wide_apply (book, &model, bid, price, 0);
+                s_expect_wide (book, bid ? VB_BOOK_BID : VB_BOOK_ASK, &model, (int)size);
+                for (int64_t low = 2, high = size - size % 2; low <= high; low += 2, high -= 2) {
+                    s_wide_apply (book, &model, bid, high, 0);
+                    s_wide_apply (book, &model, bid, low, 0);
+                    s_expect_wide (book, bid ? VB_BOOK_BID : VB_BOOK_ASK, &model, (int)low);
+                }
+                cr_assert_eq (vb_book_count (book, bid ? VB_BOOK_BID : VB_BOOK_ASK), 0);
+                vb_book_destroy (&book);
+            }
+        }
+    }
+}
+
+Test (vb_book, matches_a_naive_model_over_a_deep_book)
+{
+    //  Like the 64-level model test, over 1,500 prices so the book spans
+    //  dozens of blocks, with lookups; a fixed seed keeps it reproducible.
+    static s_wide_t models[2];
+    models[0].count = models[1].count = 0;
+    vb_book_t *book = vb_book_new (S_WIDE_MAX);
+    srand (7);
+    for (int step = 0; step < 60000; step++) {
+        bool bid = rand () % 2;
+        int64_t price = 1 + rand () % 1500;
+        int64_t qty = rand () % 4 == 0 ? 0 : 1 + rand () % 1000;
+        s_wide_apply (book, &models[bid ? 0 : 1], bid, price, qty);
+        if (step % 5000 == 0 || step == 59999) {
+            s_expect_wide (book, VB_BOOK_BID, &models[0], step);
+            s_expect_wide (book, VB_BOOK_ASK, &models[1], step);
+        }
+        if (step % 7 == 0) {
+            //  A lookup agrees with the model.
+            const s_wide_t *model = &models[bid ? 0 : 1];
+            int64_t probe = 1 + rand () % 1500, expected = 0;
+            for (size_t index = 0; index < model->count; index++)
+                if (model->price[index] == probe)
+                    expected = model->qty[index];
+            vb_decimal_t qty_found;
+            int rc = vb_book_qty (book, bid ? VB_BOOK_BID : VB_BOOK_ASK, (vb_decimal_t){probe, 0},
+                                  &qty_found);
+            cr_assert_eq (rc, expected ? 0 : VB_ENOTFOUND, "step %d", step);
+            if (expected)
+                cr_assert_eq (qty_found.mantissa, expected);
+        }
+    }
+    vb_book_destroy (&book);
+}
+
+Test (vb_book, depth_cap_and_truncate_cross_block_boundaries)
+{
+    //  A cap of 40 spans two blocks. New best levels push the worst out; new
+    //  worst levels are dropped at once.
+    static s_wide_t model;
+    model.count = 0;
+    vb_book_t *book = vb_book_new (40);
+    for (int64_t price = 1; price <= 100; price++)
+        s_wide_apply (book, &model, true, price, price);
+    for (int64_t price = 50; price >= 1; price--)
+        s_wide_apply (book, &model, true, price, 1);
+    s_expect_wide (book, VB_BOOK_BID, &model, 0);
+    //  Best is 100, worst kept is 61 (40 levels).
+    s_expect_level (book, VB_BOOK_BID, 0, "100", "100");
+    s_expect_level (book, VB_BOOK_BID, 39, "61", "61");
+    //  Truncate inside a block, at a block edge, to one, then to nothing.
+    const size_t depths[] = {33, 32, 31, 1, 0};
+    for (size_t index = 0; index < sizeof depths / sizeof depths[0]; index++) {
+        vb_book_truncate (book, depths[index]);
+        model.count = depths[index];
+        s_expect_wide (book, VB_BOOK_BID, &model, (int)depths[index]);
+    }
+    //  The emptied side takes updates again.
+    s_wide_apply (book, &model, true, 7, 7);
+    s_expect_wide (book, VB_BOOK_BID, &model, 7);
+    vb_book_destroy (&book);
+}
+
+Test (vb_book, a_finer_scale_rescales_the_side_and_keeps_every_text)
+{
+    vb_book_t *book = vb_book_new (100);
+    s_set (book, VB_BOOK_ASK, "101", "1");
+    s_set (book, VB_BOOK_ASK, "100", "2");
+    //  Finer than every level so far: 100.5 sits between 100 and 101.
+    s_set (book, VB_BOOK_ASK, "100.5", "3");
+    s_set (book, VB_BOOK_ASK, "100.25", "4");
+    s_expect_level (book, VB_BOOK_ASK, 0, "100", "2");
+    s_expect_level (book, VB_BOOK_ASK, 1, "100.25", "4");
+    s_expect_level (book, VB_BOOK_ASK, 2, "100.5", "3");
+    s_expect_level (book, VB_BOOK_ASK, 3, "101", "1");
+    //  The same values at other scales find and replace those levels.
+    s_set (book, VB_BOOK_ASK, "101.000", "5");
+    s_expect_level (book, VB_BOOK_ASK, 3, "101.000", "5");
+    vb_decimal_t qty;
+    cr_assert_eq (vb_book_qty (book, VB_BOOK_ASK, s_dec ("100.50000"), &qty), 0);
+    cr_assert_eq (qty.mantissa, 3);
+    cr_assert_eq (vb_book_qty (book, VB_BOOK_ASK, s_dec ("1E+2"), &qty), 0);
+    cr_assert_eq (qty.mantissa, 2);
+    //  Finer than the side and not a level: absent, and deleting it is a no-op.
+    cr_assert_eq (vb_book_qty (book, VB_BOOK_ASK, s_dec ("100.251"), NULL), VB_ENOTFOUND);
+    s_set (book, VB_BOOK_ASK, "100.251", "0");
+    cr_assert_eq (vb_book_count (book, VB_BOOK_ASK), 4);
+    s_set (book, VB_BOOK_ASK, "100.2500", "0");
+    cr_assert_eq (vb_book_count (book, VB_BOOK_ASK), 3);
+    //  Kraken checksum text comes from each level's own scale: "100" "2",
+    //  then "1005" "3", then "101000" "5" (no bids).
+    cr_assert_eq (vb_book_checksum_kraken (book), (uint32_t)crc32 (0L,
+                                                                   (const Bytef *)"100210053101000"
+                                                                                  "5",
+                                                                   16));
+    vb_book_destroy (&book);
+}
+
+Test (vb_book, scales_too_far_apart_for_one_integer_still_compare_exactly)
+{
+    //  9e18 at exponent 0 cannot be rescaled to exponent -1 in an int64, and
+    //  1e24 next to 1e-40 cannot share any exponent: the side then compares
+    //  decimals exactly, in the same order.
+    vb_book_t *book = vb_book_new (100);
+    cr_assert_eq (
+        vb_book_set (book, VB_BOOK_BID, (vb_decimal_t){9000000000000000000LL, 0}, s_dec ("1")), 0);
+    s_set (book, VB_BOOK_BID, "0.5", "2");
+    s_set (book, VB_BOOK_BID, "7", "3");
+    cr_assert_eq (
+        vb_book_set (book, VB_BOOK_BID, (vb_decimal_t){1, VB_DECIMAL_EXPONENT_MAX}, s_dec ("4")),
+        0);
+    cr_assert_eq (
+        vb_book_set (book, VB_BOOK_BID, (vb_decimal_t){1, VB_DECIMAL_EXPONENT_MIN}, s_dec ("5")),
+        0);
+    s_set (book, VB_BOOK_BID, "7.0", "6");  //  Replaces 7
+    cr_assert_eq (vb_book_count (book, VB_BOOK_BID), 5);
+    vb_decimal_t price, qty;
+    const int64_t expected_qty[] = {4, 1, 6, 2, 5};  //  1e24, 9e18, 7.0, 0.5, 1e-40
+    for (size_t index = 0; index < 5; index++) {
+        cr_assert_eq (vb_book_level (book, VB_BOOK_BID, index, &price, &qty), 0);
+        cr_assert_eq (qty.mantissa, expected_qty[index], "index %zu", index);
+    }
+    s_expect_level (book, VB_BOOK_BID, 2, "7.0", "6");
+    cr_assert_eq (vb_book_qty (book, VB_BOOK_BID, s_dec ("0.50"), &qty), 0);
+    cr_assert_eq (qty.mantissa, 2);
+    s_set (book, VB_BOOK_BID, "0.500", "0");
+    cr_assert_eq (vb_book_count (book, VB_BOOK_BID), 4);
+    //  Emptied, the side starts afresh with ordinary prices.
+    vb_book_truncate (book, 0);
+    s_set (book, VB_BOOK_BID, "10.5", "1");
+    s_set (book, VB_BOOK_BID, "10.25", "2");
+    s_expect_level (book, VB_BOOK_BID, 0, "10.5", "1");
+    s_expect_level (book, VB_BOOK_BID, 1, "10.25", "2");
     vb_book_destroy (&book);
 }

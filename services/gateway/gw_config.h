@@ -47,6 +47,7 @@ typedef struct {
     size_t send_queue_max;       //  Outgoing WS messages queued per connection
     int64_t stale_ms;            //  Stale bound when the adapter gives none
     int64_t ws_ping_ms;          //  WebSocket ping interval
+    int64_t ws_lifetime_ms;      //  Shorter connection lifetime than the venue's (0 = venue's)
     int64_t rollover_margin_ms;  //  Start the replacement this long before lifetime ends
     int64_t connect_timeout_ms;  //  WebSocket connect + handshake bound
     int64_t backoff_base_ms;     //  First reconnect delay ceiling

@@ -507,9 +507,9 @@ static void
 s_break (gw_core_t *self, s_symbol_t *sym, const char *reason)
 {
     sym->in_change = false;
-    bool stale = self->break_reason != NULL;
+    bool stale = self->break_reason && streq (self->break_reason, "stale");
     s_set_state (self, sym, stale ? VENUEBUS__BOOK_STATE__STALE : VENUEBUS__BOOK_STATE__RESYNCING,
-                 stale ? self->break_reason : reason);
+                 self->break_reason ? self->break_reason : reason);
 }
 
 //  --------------------------------------------------------------------------

@@ -85,9 +85,10 @@ void gw_core_set_io (gw_core_t *self, const gw_core_io_t *io);
 //  read, ns since the epoch: becomes Header.recv_ts_ns of what it yields.
 void gw_core_set_recv_ts (gw_core_t *self, int64_t recv_ts_ns);
 
-//  While reason is set ("stale"), book_resync marks books STALE with that
-//  reason instead of RESYNCING; NULL ends it. The session sets it around
-//  the adapter's closed call for a stale connection.
+//  While reason is set, book_resync reports that reason instead of the
+//  adapter's: "stale" marks books STALE, any other ("rollover") RESYNCING.
+//  NULL ends it. The server sets it around the adapter's closed call for a
+//  stale connection or a rollover.
 void gw_core_set_break_reason (gw_core_t *self, const char *reason);
 
 //  Count a frame the adapter could not use (its frame op failed with rc),

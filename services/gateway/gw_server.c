@@ -40,6 +40,7 @@ struct _gw_server_t {
     char urls[4][VB_MD_URL_MAX];  //  Effective base URLs (rest, ws, futures rest, futures ws)
     uint8_t *frame;               //  Snapshot reply buffer, VB_MSG_FRAME_MAX
     bool ready;                   //  The ready line was printed
+    zlist_t *failed;              //  Requests that could not start, answered next tick
     uint64_t rest_failures;       //  REST calls that failed
 };
 
@@ -98,9 +99,23 @@ s_rest_pump (gw_server_t *self)
         if (rc) {
             vb_log_warning ("rest call not started symbol=%s path=%s error=%s", request->symbol,
                             request->path, vb_strerror (rc));
-            gw_core_set_recv_ts (self->core, vb_clock_now_real_ns ());
-            self->ops->rest_done (self->adapter, request, 0, "", 0);
-        }
+            zlist_append (self->failed, request);
+        } else
+            free (request);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Answer the requests that could not start, with status 0: at the next
+//  tick, never from inside the adapter's own call to sink->rest.
+
+static void
+s_rest_failed (gw_server_t *self)
+{
+    vb_md_request_t *request;
+    while ((request = (vb_md_request_t *)zlist_pop (self->failed))) {
+        gw_core_set_recv_ts (self->core, vb_clock_now_real_ns ());
+        self->ops->rest_done (self->adapter, request, 0, "", 0);
         free (request);
     }
 }
@@ -242,6 +257,7 @@ s_hook_tick (void *ctx)
     gw_server_t *self = (gw_server_t *)ctx;
     s_rest_answers (self);
     s_rest_pump (self);
+    s_rest_failed (self);
     s_snapshot_requests (self);
     gw_core_tick (self->core);
     s_check_ready (self);
@@ -266,7 +282,8 @@ s_hook_breaking (void *ctx, size_t index, const char *reason)
 {
     (void)index;
     gw_server_t *self = (gw_server_t *)ctx;
-    gw_core_set_break_reason (self->core, reason && streq (reason, "stale") ? "stale" : NULL);
+    //  "reconnect" is the adapter's own word; stale and rollover are ours.
+    gw_core_set_break_reason (self->core, reason && !streq (reason, "reconnect") ? reason : NULL);
 }
 
 //  After a reconnect, ask the adapter for the closed candles missed since
@@ -339,9 +356,10 @@ gw_server_new (const gw_settings_t *settings, char *error, size_t error_size)
         gw_server_destroy (&self);
         return NULL;
     }
+    self->failed = zlist_new ();
     self->frame = (uint8_t *)malloc (VB_MSG_FRAME_MAX);
     self->core = gw_core_new (settings);
-    if (!self->frame || !self->core) {
+    if (!self->failed || !self->frame || !self->core) {
         snprintf (error, error_size, "cannot start the core (bus %s)", settings->bus);
         gw_server_destroy (&self);
         return NULL;
@@ -415,6 +433,12 @@ gw_server_destroy (gw_server_t **self_p)
                 free (request);
         }
         gw_grant_destroy (&self->grant);
+        if (self->failed) {
+            void *request;
+            while ((request = zlist_pop (self->failed)))
+                free (request);
+            zlist_destroy (&self->failed);
+        }
         gw_session_destroy (&self->session);
         if (self->adapter)
             self->ops->destroy (&self->adapter);

@@ -322,6 +322,10 @@ s_link_open (s_link_t *link)
         return;
     bool rollover = slot->replacement == link;
     bool reopened = slot->ever_opened;
+    if (!rollover && slot->active != link) {
+        s_retire (link);  //  Neither the slot's link nor its replacement: stray
+        return;
+    }
     if (rollover) {
         s_link_t *old = slot->active;
         slot->replacement = NULL;
@@ -651,6 +655,10 @@ gw_session_start (gw_session_t *self)
                                         (uint32_t)self->settings->backoff_cap_ms, seed + index);
         if (!slot->backoff)
             return -1;
+        if (self->settings->ws_lifetime_ms > 0 &&
+            (slot->connection.lifetime_ms == 0 ||
+             self->settings->ws_lifetime_ms < slot->connection.lifetime_ms))
+            slot->connection.lifetime_ms = self->settings->ws_lifetime_ms;
         int64_t stale_ms =
             slot->connection.stale_ms > 0 ? slot->connection.stale_ms : self->settings->stale_ms;
         slot->stale_ns = stale_ms * VB_NS_PER_MS;

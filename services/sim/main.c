@@ -411,7 +411,8 @@ main (int argc, char *argv[])
                                 .target_levels = vb_config_int (config, "flow/levels"),
                                 .market_percent = vb_config_int (config, "flow/market_percent"),
                                 .maker_fee_bps = vb_config_int (config, "fees/maker_bps"),
-                                .taker_fee_bps = vb_config_int (config, "fees/taker_bps")};
+                                .taker_fee_bps = vb_config_int (config, "fees/taker_bps"),
+                                .fee_policy = ops->fee_policy};
     vb_sim_engine_t *engine =
         sim_engine_new (clock, (uint64_t)vb_config_int (config, "sim/seed"), &flow);
     vb_sim_server_t *server = NULL;

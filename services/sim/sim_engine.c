@@ -38,6 +38,7 @@ struct _s_order_t {
     s_order_t *next;       //  Newer order at the same level
     s_account_t *account;  //  Owner
     int64_t hold;          //  Still locked for this order, at 10^-8 of the held asset
+    bool fee_in_base;      //  Fees are charged in the base asset (else the quote)
     size_t mm_index;       //  Index in the instrument's mm_orders (synthetic only)
     bool resting;          //  In the book
 };
@@ -222,22 +223,76 @@ s_fee (int64_t notional, int64_t bps)
     return (int64_t)fee;
 }
 
-//  The quote (10^-8) a buy of price x qty must lock: notional plus the
-//  higher of the two fees, rounded up. Returns 0 or VB_EOVERFLOW.
+//  The fee at `bps` on qty units of the base asset, in base at 10^-8,
+//  rounded up. Returns 0 or VB_EOVERFLOW.
 static int
-s_buy_hold (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument, int64_t price,
-            int64_t qty, int64_t *out)
+s_fee_base (const vb_sim_instrument_t *instrument, int64_t qty, int64_t bps, int64_t *out)
 {
+    int32_t shift = instrument->qty_exponent - VB_SIM_ASSET_EXPONENT;
+    __int128 numerator = (__int128)qty * bps;
+    __int128 denominator = SIM_ENGINE_BPS;
+    if (shift >= 0)
+        numerator *= s_pow10 (shift);
+    else
+        denominator *= s_pow10 (-shift);
+    __int128 fee = numerator / denominator;
+    if (numerator % denominator > 0)
+        fee++;
+    if (fee > INT64_MAX)
+        return VB_EOVERFLOW;
+    *out = (int64_t)fee;
+    return 0;
+}
+
+//  The higher of the two fee rates: what a hold must cover.
+static int64_t
+s_max_bps (vb_sim_engine_t *self)
+{
+    return self->config.maker_fee_bps > self->config.taker_fee_bps ? self->config.maker_fee_bps
+                                                                   : self->config.taker_fee_bps;
+}
+
+//  What a limit order (or a market sell) of qty at price must lock, at
+//  10^-8 of the asset it gives. A buy: the quote notional, plus the fee at
+//  the higher rate when fees are in the quote. A sell: the base quantity,
+//  plus that fee in base when fees are in the base. Rounded up. Returns 0
+//  or VB_EOVERFLOW.
+static int
+s_hold_for (vb_sim_engine_t *self, const vb_sim_instrument_t *instrument, vb_sim_side_t side,
+            bool fee_in_base, int64_t price, int64_t qty, int64_t *out)
+{
+    if (side == VB_SIM_SELL) {
+        int64_t amount, fee = 0;
+        if (s_to_asset (qty, instrument->qty_exponent, true, &amount) ||
+            (fee_in_base && s_fee_base (instrument, qty, s_max_bps (self), &fee)) ||
+            __builtin_add_overflow (amount, fee, out))
+            return VB_EOVERFLOW;
+        return 0;
+    }
     int64_t notional;
     if (s_notional (price, qty, &notional))
         return VB_EOVERFLOW;
-    int64_t bps = self->config.maker_fee_bps > self->config.taker_fee_bps
-                      ? self->config.maker_fee_bps
-                      : self->config.taker_fee_bps;
-    int64_t total;
-    if (__builtin_add_overflow (notional, s_fee (notional, bps), &total))
+    int64_t total = notional;
+    if (!fee_in_base &&
+        __builtin_add_overflow (notional, s_fee (notional, s_max_bps (self)), &total))
         return VB_EOVERFLOW;
     return s_to_asset (total, instrument->price_exponent + instrument->qty_exponent, true, out);
+}
+
+//  Whether an order pays its fees in the base asset: its own preference,
+//  else the venue's policy.
+static bool
+s_fee_in_base (vb_sim_engine_t *self, vb_sim_side_t side, vb_sim_fee_pref_t pref)
+{
+    if (pref == VB_SIM_FEE_PREF_BASE)
+        return true;
+    if (pref == VB_SIM_FEE_PREF_QUOTE)
+        return false;
+    if (self->config.fee_policy == VB_SIM_FEE_RECEIVED)
+        return side == VB_SIM_BUY;
+    if (self->config.fee_policy == VB_SIM_FEE_SPENT)
+        return side == VB_SIM_SELL;
+    return false;
 }
 
 //  --------------------------------------------------------------------------
@@ -529,7 +584,11 @@ s_fill_order (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *orde
     const vb_sim_instrument_t *def = &instrument->def;
     int64_t now = vb_sim_engine_now_ns (self);
     int64_t notional = price * qty;  //  Validated against overflow at placement
-    int64_t fee = s_fee (notional, maker ? self->config.maker_fee_bps : self->config.taker_fee_bps);
+    int64_t bps = maker ? self->config.maker_fee_bps : self->config.taker_fee_bps;
+    int64_t fee = s_fee (notional, bps);
+    int64_t fee_base = 0;
+    if (order->fee_in_base)
+        s_fee_base (def, qty, bps, &fee_base);  //  Bounded by the hold checked at placement
     order->pub.filled += qty;
     order->pub.filled_notional += notional;
     order->pub.status =
@@ -543,7 +602,9 @@ s_fill_order (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *orde
                           .qty = qty,
                           .fee = fee,
                           .maker = maker,
-                          .ts_ns = now};
+                          .ts_ns = now,
+                          .fee_in_base = order->fee_in_base,
+                          .fee_base = fee_base};
     s_account_t *account = order->account;
     snprintf (fill.account, sizeof fill.account, "%s", account->name);
     if (account->unlimited)
@@ -553,34 +614,44 @@ s_fill_order (vb_sim_engine_t *self, s_instrument_t *instrument, s_order_t *orde
     s_balance_t *base = s_balance (account, def->base, true);
     s_balance_t *quote = s_balance (account, def->quote, true);
     int64_t amount;
-    if (order->pub.side == VB_SIM_BUY) {
-        //  Cost comes out of the hold; the hold is then recomputed for
-        //  what remains (a limit order) or kept (a market order's walk).
-        int64_t cost = 0;
-        s_to_asset (notional + fee, notional_exponent, true, &cost);
-        int64_t from_hold = cost < order->hold ? cost : order->hold;
-        order->hold -= from_hold;
-        quote->locked -= from_hold;
-        quote->free -= cost - from_hold;  //  Rounding remainder, a few 10^-8 at most
-        if (order->pub.type == VB_SIM_LIMIT && order->pub.status != VB_SIM_FILLED) {
-            int64_t need = 0;
-            s_buy_hold (self, def, order->pub.price, order->pub.qty - order->pub.filled, &need);
-            if (need < order->hold) {
-                quote->locked -= order->hold - need;
-                quote->free += order->hold - need;
-                order->hold = need;
-            }
-        }
+    //  What the order gives comes out of its hold (any rounding remainder,
+    //  a few 10^-8 at most, out of free); the fee is added to what it gives
+    //  or taken from what it receives, in whichever asset it is charged.
+    bool buy = order->pub.side == VB_SIM_BUY;
+    s_balance_t *given = buy ? quote : base;
+    int64_t cost = 0;
+    if (buy)
+        s_to_asset (order->fee_in_base ? notional : notional + fee, notional_exponent, true, &cost);
+    else {
+        s_to_asset (qty, def->qty_exponent, true, &cost);
+        cost += fee_base;
+    }
+    int64_t from_hold = cost < order->hold ? cost : order->hold;
+    order->hold -= from_hold;
+    given->locked -= from_hold;
+    given->free -= cost - from_hold;
+    if (buy) {
         s_to_asset (qty, def->qty_exponent, false, &amount);
-        base->free += amount;
+        if (fee_base > amount)
+            fee_base = amount;  //  Only at a 100 % fee on a quantity finer than 10^-8
+        fill.fee_base = fee_base;
+        base->free += amount - fee_base;
     } else {
-        s_to_asset (qty, def->qty_exponent, true, &amount);
-        if (amount > order->hold)
-            amount = order->hold;
-        order->hold -= amount;
-        base->locked -= amount;
-        s_to_asset (notional - fee, notional_exponent, false, &amount);
+        s_to_asset (order->fee_in_base ? notional : notional - fee, notional_exponent, false,
+                    &amount);
         quote->free += amount;
+    }
+    //  The hold is then recomputed for what remains, except for a market
+    //  buy, which keeps the cost of its walk.
+    if (!(buy && order->pub.type == VB_SIM_MARKET) && order->pub.status != VB_SIM_FILLED) {
+        int64_t need = 0;
+        s_hold_for (self, def, order->pub.side, order->fee_in_base, order->pub.price,
+                    order->pub.qty - order->pub.filled, &need);
+        if (need < order->hold) {
+            given->locked -= order->hold - need;
+            given->free += order->hold - need;
+            order->hold = need;
+        }
     }
     if (order->pub.status == VB_SIM_FILLED && order->hold > 0) {
         s_balance_t *held = order->pub.side == VB_SIM_BUY ? quote : base;
@@ -668,7 +739,9 @@ s_validate (const vb_sim_instrument_t *def, const vb_sim_order_req_t *request)
 {
     if ((request->side != VB_SIM_BUY && request->side != VB_SIM_SELL) ||
         (request->type != VB_SIM_LIMIT && request->type != VB_SIM_MARKET) ||
-        (request->tif != VB_SIM_GTC && request->tif != VB_SIM_IOC && request->tif != VB_SIM_FOK))
+        (request->tif != VB_SIM_GTC && request->tif != VB_SIM_IOC && request->tif != VB_SIM_FOK) ||
+        (request->fee_pref != VB_SIM_FEE_PREF_DEFAULT &&
+         request->fee_pref != VB_SIM_FEE_PREF_QUOTE && request->fee_pref != VB_SIM_FEE_PREF_BASE))
         return VB_SIM_ERR_INVALID;
     if (request->type == VB_SIM_MARKET && request->post_only)
         return VB_SIM_ERR_INVALID;
@@ -693,11 +766,11 @@ s_validate (const vb_sim_instrument_t *def, const vb_sim_order_req_t *request)
 }
 
 //  How much of qty the opposite side could fill up to the limit (any price
-//  for a market order), and for a buy the quote (10^-8) that would cost at
-//  the taker fee. Returns 0, or VB_EOVERFLOW.
+//  for a market order), and for a buy the quote (10^-8) that would cost,
+//  with the taker fee unless fees are in the base. Returns 0, or VB_EOVERFLOW.
 static int
 s_walk (vb_sim_engine_t *self, s_instrument_t *instrument, const vb_sim_order_req_t *request,
-        int64_t *fillable, int64_t *cost)
+        bool fee_in_base, int64_t *fillable, int64_t *cost)
 {
     const vb_sim_instrument_t *def = &instrument->def;
     vb_sim_side_t maker_side = request->side == VB_SIM_BUY ? VB_SIM_SELL : VB_SIM_BUY;
@@ -714,8 +787,8 @@ s_walk (vb_sim_engine_t *self, s_instrument_t *instrument, const vb_sim_order_re
         int64_t notional, amount;
         if (s_notional (level->price, qty, &notional))
             return VB_EOVERFLOW;
-        if (s_to_asset (notional + s_fee (notional, self->config.taker_fee_bps),
-                        def->price_exponent + def->qty_exponent, true, &amount) ||
+        int64_t fee = fee_in_base ? 0 : s_fee (notional, self->config.taker_fee_bps);
+        if (s_to_asset (notional + fee, def->price_exponent + def->qty_exponent, true, &amount) ||
             __builtin_add_overflow (*cost, amount, cost))
             return VB_EOVERFLOW;
         *fillable += qty;
@@ -743,7 +816,8 @@ s_place (vb_sim_engine_t *self, s_account_t *account, s_instrument_t *instrument
          request->price == opposite->levels[0].price))
         return VB_SIM_ERR_POST_ONLY_WOULD_TAKE;
     int64_t fillable = 0, walk_cost = 0;
-    if (s_walk (self, instrument, request, &fillable, &walk_cost))
+    bool fee_in_base = s_fee_in_base (self, request->side, request->fee_pref);
+    if (s_walk (self, instrument, request, fee_in_base, &fillable, &walk_cost))
         return VB_SIM_ERR_INVALID;
     if (request->type == VB_SIM_MARKET && def->min_notional > 0) {
         int64_t notional;
@@ -765,12 +839,11 @@ s_place (vb_sim_engine_t *self, s_account_t *account, s_instrument_t *instrument
     bool fok_fails = request->tif == VB_SIM_FOK && fillable < request->qty;
     if (!account->unlimited && !fok_fails) {
         int rc;
-        if (request->side == VB_SIM_SELL)
-            rc = s_to_asset (request->qty, def->qty_exponent, true, &hold);
-        else if (request->type == VB_SIM_MARKET)
+        if (request->side == VB_SIM_BUY && request->type == VB_SIM_MARKET)
             rc = (hold = walk_cost, 0);
         else
-            rc = s_buy_hold (self, def, request->price, request->qty, &hold);
+            rc = s_hold_for (self, def, request->side, fee_in_base, request->price, request->qty,
+                             &hold);
         if (rc)
             return VB_SIM_ERR_INVALID;
         s_balance_t *balance = s_balance (account, held_asset, false);
@@ -794,6 +867,7 @@ s_place (vb_sim_engine_t *self, s_account_t *account, s_instrument_t *instrument
     order->pub.type = request->type;
     order->pub.tif = request->tif;
     order->pub.post_only = request->post_only;
+    order->fee_in_base = fee_in_base;
     order->pub.price = request->type == VB_SIM_LIMIT ? request->price : 0;
     order->pub.qty = request->qty;
     order->pub.status = VB_SIM_NEW;
@@ -858,7 +932,9 @@ sim_engine_new (vb_clock_t *clock, uint64_t seed, const sim_engine_config_t *con
     if (settings.actions_per_s < 0 || settings.depth_ticks < 1 || settings.target_levels < 0 ||
         settings.market_percent < 0 || settings.market_percent > SIM_PERCENT ||
         settings.maker_fee_bps < 0 || settings.maker_fee_bps > SIM_ENGINE_BPS ||
-        settings.taker_fee_bps < 0 || settings.taker_fee_bps > SIM_ENGINE_BPS)
+        settings.taker_fee_bps < 0 || settings.taker_fee_bps > SIM_ENGINE_BPS ||
+        (settings.fee_policy != VB_SIM_FEE_QUOTE && settings.fee_policy != VB_SIM_FEE_RECEIVED &&
+         settings.fee_policy != VB_SIM_FEE_SPENT))
         return NULL;
     vb_sim_engine_t *self = zmalloc (sizeof (vb_sim_engine_t));
     self->clock = clock;

@@ -61,12 +61,13 @@ extern "C" {
 #define SIM_ENGINE_BPS 10000
 
 typedef struct {
-    int64_t actions_per_s;   //  Synthetic actions per second per instrument; 0 = no flow
-    int64_t depth_ticks;     //  Maker orders rest within this many ticks of mid
-    int64_t target_levels;   //  Keep at least this many levels per side
-    int64_t market_percent;  //  Share of actions that are market orders, 0..100
-    int64_t maker_fee_bps;   //  Maker fee, basis points of notional
-    int64_t taker_fee_bps;   //  Taker fee, basis points of notional
+    int64_t actions_per_s;           //  Synthetic actions per second per instrument; 0 = no flow
+    int64_t depth_ticks;             //  Maker orders rest within this many ticks of mid
+    int64_t target_levels;           //  Keep at least this many levels per side
+    int64_t market_percent;          //  Share of actions that are market orders, 0..100
+    int64_t maker_fee_bps;           //  Maker fee, basis points of notional
+    int64_t taker_fee_bps;           //  Taker fee, basis points of notional
+    vb_sim_fee_policy_t fee_policy;  //  Asset fees are charged in (0: quote), see vb_sim.h
 } sim_engine_config_t;
 
 //  Defaults: 20 actions/s, within 40 ticks, 25 levels, 10 % market, 10/10 bps.

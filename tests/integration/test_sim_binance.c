@@ -21,9 +21,10 @@
 #include "vbt_proc.h"
 #include "vbt_ws.h"
 
-#define WAIT_MS    10000
-#define HTTP_MS    10000
-#define API_KEY    "vbTestKey0123456789abcdefABCDEF"
+#define WAIT_MS 10000
+#define HTTP_MS 10000
+//  Binance API keys (and secrets) are 64 characters
+#define API_KEY    "vbTestKey0123456789abcdefABCDEF0123456789abcdefghijklmnopqrstuvw"
 #define API_SECRET "vbTestSecret0123456789abcdefABCDEF"
 #define URL_MAX    4096
 #define LEVELS_MAX 5000
@@ -147,6 +148,136 @@ Test (sim_binance, serves_exchange_info_with_binance_filters_and_weight)
     s_stop (&sim);
 }
 
+Test (sim_binance, serves_coins_aggregate_trades_and_futures_catalogs)
+{
+    s_sim_t sim;
+    s_start (&sim, "read,trade");
+    vbt_http_response_t response;
+    //  ccxt's loadMarkets with keys: GET /sapi/v1/capital/config/getall
+    //  (signed, USER_DATA), an array of coins with the account's free and
+    //  locked (demo: 10 BTC) and a networkList.
+    s_signed (&sim, "GET", "/sapi/v1/capital/config/getall", "recvWindow=10000", API_KEY,
+              API_SECRET, 0, &response);
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    cr_assert (strncmp (response.body, "[{\"coin\":\"BTC\",", strlen ("[{\"coin\":\"BTC\",")) == 0,
+               "%s", response.body);
+    cr_assert (strstr (response.body, "\"name\":\"Bitcoin\",\"free\":\"10.00000000\","
+                                      "\"locked\":\"0.00000000\""),
+               "%s", response.body);
+    cr_assert (strstr (response.body, "\"networkList\":[{\"network\":\"BTC\",\"coin\":\"BTC\""),
+               "%s", response.body);
+    cr_assert (strstr (response.body, "{\"coin\":\"USDT\","), "%s", response.body);
+    cr_assert (strstr (response.body, "{\"coin\":\"ETH\","), "%s", response.body);
+    size_t listed = 0;  //  A coin is listed once, though two symbols quote USDT
+    for (const char *at = response.body; (at = strstr (at, "{\"coin\":\"USDT\",")); at++)
+        listed++;
+    cr_assert_eq (listed, 1, "%s", response.body);
+    vbt_http_response_free (&response);
+    //  Unsigned: USER_DATA needs the key header (-2014)
+    s_get (&sim, "/sapi/v1/capital/config/getall", &response);
+    cr_assert_eq (response.status, 401, "%s", response.body);
+    vbt_http_response_free (&response);
+
+    //  ... and, with keys, the margin pair lists (MARKET_DATA: the key
+    //  header alone). The sim offers no margin trading: both are empty.
+    char url[URL_MAX], header[256];
+    snprintf (header, sizeof header, "X-MBX-APIKEY: %s", API_KEY);
+    const char *headers[] = {header, NULL};
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/sapi/v1/margin/allPairs", sim.port);
+    cr_assert_eq (vbt_http_request ("GET", url, headers, NULL, HTTP_MS, &response), 0);
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    cr_assert_str_eq (response.body, "[]");
+    vbt_http_response_free (&response);
+    s_signed (&sim, "GET", "/sapi/v1/margin/isolated/allPairs", "", API_KEY, API_SECRET, 0,
+              &response);
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    cr_assert_str_eq (response.body, "[]");
+    vbt_http_response_free (&response);
+    s_get (&sim, "/sapi/v1/margin/allPairs", &response);
+    s_expect_error (&response, 401, "{\"code\":-2014,\"msg\":\"API-key format invalid.\"}");
+    vbt_http_response_free (&response);
+
+    //  ccxt's fetchMarkets loads spot, linear and inverse: both futures
+    //  catalogs answer, listing no symbols (the sim trades no futures).
+    s_get (&sim, "/fapi/v1/exchangeInfo", &response);
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    cr_assert (strstr (response.body, "\"timezone\":\"UTC\""), "%s", response.body);
+    cr_assert (strstr (response.body, "\"futuresType\":\"U_MARGINED\""), "%s", response.body);
+    cr_assert (strstr (response.body, "{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":"
+                                      "\"MINUTE\",\"intervalNum\":1,\"limit\":2400}"),
+               "%s", response.body);
+    cr_assert (strstr (response.body, "\"symbols\":[]}"), "%s", response.body);
+    vbt_http_response_free (&response);
+    s_get (&sim, "/dapi/v1/exchangeInfo", &response);
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    cr_assert (strstr (response.body, "\"symbols\":[]}"), "%s", response.body);
+    vbt_http_response_free (&response);
+
+    //  aggTrades: make sure there is a print, then the newest aggregate
+    //  trade is the newest trade (a = f = l = its id, same p, q, T, m).
+    s_signed (&sim, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.00100",
+              API_KEY, API_SECRET, 0, &response);
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    vbt_http_response_free (&response);
+    vbt_http_response_t trades;
+    s_get (&sim, "/api/v3/trades?symbol=BTCUSDT&limit=1", &trades);
+    cr_assert_eq (trades.status, 200, "%s", trades.body);
+    s_get (&sim, "/api/v3/aggTrades?symbol=BTCUSDT&limit=1", &response);
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    char used[32];
+    cr_assert_eq (vbt_http_header (&response, "X-MBX-USED-WEIGHT-1M", used, sizeof used), 0);
+    vb_json_t *json = vb_json_new ();
+    vb_json_val_t root, row, field;
+    vb_json_iter_t iter;
+    uint64_t id, agg, first, last;
+    int64_t time_ms, agg_ms;
+    cr_assert_eq (vb_json_parse (json, trades.body, trades.body_length, &root), 0);
+    cr_assert_eq (vb_json_array_begin (&root, &iter), 0);
+    cr_assert_eq (vb_json_array_next (&iter, &row), 1);
+    cr_assert_eq (vb_json_find (&row, "id", &field), 0);
+    cr_assert_eq (vb_json_uint64 (&field, &id), 0);
+    cr_assert_eq (vb_json_find (&row, "time", &field), 0);
+    cr_assert_eq (vb_json_int64 (&field, &time_ms), 0);
+    cr_assert_eq (vb_json_parse (json, response.body, response.body_length, &root), 0);
+    cr_assert_eq (vb_json_array_begin (&root, &iter), 0);
+    cr_assert_eq (vb_json_array_next (&iter, &row), 1);
+    cr_assert_eq (vb_json_find (&row, "a", &field), 0);
+    cr_assert_eq (vb_json_uint64 (&field, &agg), 0);
+    cr_assert_eq (vb_json_find (&row, "f", &field), 0);
+    cr_assert_eq (vb_json_uint64 (&field, &first), 0);
+    cr_assert_eq (vb_json_find (&row, "l", &field), 0);
+    cr_assert_eq (vb_json_uint64 (&field, &last), 0);
+    cr_assert_eq (vb_json_find (&row, "T", &field), 0);
+    cr_assert_eq (vb_json_int64 (&field, &agg_ms), 0);
+    cr_assert_eq (vb_json_find (&row, "M", &field), 0);
+    cr_assert_eq (vb_json_array_next (&iter, &field), 0, "limit=1 gave more: %s", response.body);
+    //  A newer print may land between the two calls: then ids differ by
+    //  more, never go backwards.
+    cr_assert_geq (agg, id);
+    cr_assert_eq (first, agg);
+    cr_assert_eq (last, agg);
+    cr_assert_geq (agg_ms, time_ms);
+    vbt_http_response_free (&response);
+    vbt_http_response_free (&trades);
+    //  fromId=1: the first print of the run, trade id 1
+    s_get (&sim, "/api/v3/aggTrades?symbol=BTCUSDT&fromId=1&limit=1", &response);
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    cr_assert (strncmp (response.body, "[{\"a\":1,\"p\":\"", strlen ("[{\"a\":1,\"p\":\"")) == 0,
+               "%s", response.body);
+    vbt_http_response_free (&response);
+    //  More than an hour between startTime and endTime
+    s_get (&sim, "/api/v3/aggTrades?symbol=BTCUSDT&startTime=0&endTime=3600001", &response);
+    s_expect_error (&response, 400,
+                    "{\"code\":-1127,\"msg\":\"More than 1 hours between startTime and "
+                    "endTime.\"}");
+    vbt_http_response_free (&response);
+    s_get (&sim, "/api/v3/aggTrades?symbol=FOOBAR", &response);
+    s_expect_error (&response, 400, "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}");
+    vbt_http_response_free (&response);
+    vb_json_destroy (&json);
+    s_stop (&sim);
+}
+
 Test (sim_binance, places_queries_and_cancels_a_signed_order)
 {
     s_sim_t sim;
@@ -163,6 +294,15 @@ Test (sim_binance, places_queries_and_cancels_a_signed_order)
     cr_assert (strstr (response.body, "\"price\":\"1000.00000000\",\"origQty\":\"0.01000000\""));
     cr_assert (strstr (response.body, "\"status\":\"NEW\""));
     cr_assert (strstr (response.body, "\"fills\":[]"));
+    //  Binance locks exactly price x quantity of the quote for a resting buy
+    //  (the commission comes out of the asset received): 1000 x 0.01 = 10.
+    vbt_http_response_t account;
+    s_signed (&sim, "GET", "/api/v3/account", "", API_KEY, API_SECRET, 0, &account);
+    cr_assert_eq (account.status, 200, "%s", account.body);
+    cr_assert (strstr (account.body, "{\"asset\":\"USDT\",\"free\":\"999990.00000000\","
+                                     "\"locked\":\"10.00000000\"}"),
+               "%s", account.body);
+    vbt_http_response_free (&account);
     char count[32];
     cr_assert_eq (vbt_http_header (&response, "X-MBX-ORDER-COUNT-10S", count, sizeof count), 0);
     cr_assert_str_eq (count, "1");
@@ -240,11 +380,32 @@ Test (sim_binance, places_queries_and_cancels_a_signed_order)
               API_SECRET, 0, &response);
     cr_assert_eq (response.status, 200, "%s", response.body);
     cr_assert (strstr (response.body, "\"status\":\"FILLED\""), "%s", response.body);
-    cr_assert (strstr (response.body, "\"commissionAsset\":\"USDT\""), "%s", response.body);
+    //  "Trading fees are always charged in the asset you receive" (Binance
+    //  FAQ): a buy pays its commission in BTC, never in USDT.
+    cr_assert (strstr (response.body, "\"commissionAsset\":\"BTC\""), "%s", response.body);
+    cr_assert_null (strstr (response.body, "\"commissionAsset\":\"USDT\""), "%s", response.body);
     vbt_http_response_free (&response);
     s_signed (&sim, "GET", "/api/v3/myTrades", "symbol=BTCUSDT", API_KEY, API_SECRET, 0, &response);
     cr_assert_eq (response.status, 200, "%s", response.body);
+    cr_assert (strstr (response.body, "\"commissionAsset\":\"BTC\",\"time\":"), "%s",
+               response.body);
     cr_assert (strstr (response.body, "\"isBuyer\":true,\"isMaker\":false"), "%s", response.body);
+    vbt_http_response_free (&response);
+    //  10 BTC + 0.001 bought - 0.1 % of 0.001 (0.000001) = 10.000999 BTC;
+    //  each fill's fee is a whole 10^-8, so no rounding whatever the split.
+    s_signed (&sim, "GET", "/api/v3/account", "", API_KEY, API_SECRET, 0, &response);
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    cr_assert (strstr (response.body, "{\"asset\":\"BTC\",\"free\":\"10.00099900\","
+                                      "\"locked\":\"0.00000000\"}"),
+               "%s", response.body);
+    vbt_http_response_free (&response);
+    //  A sell pays in the asset it receives, USDT
+    s_signed (&sim, "POST", "/api/v3/order",
+              "symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.00100&newOrderRespType=FULL",
+              API_KEY, API_SECRET, 0, &response);
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    cr_assert (strstr (response.body, "\"commissionAsset\":\"USDT\""), "%s", response.body);
+    cr_assert_null (strstr (response.body, "\"commissionAsset\":\"BTC\""), "%s", response.body);
     vbt_http_response_free (&response);
     s_stop (&sim);
 }
@@ -527,6 +688,33 @@ Test (sim_binance, depth_diffs_after_a_snapshot_rebuild_the_rest_book)
     cr_assert_geq (compared, 1, "never caught REST at the same update id");
     vb_json_destroy (&json);
     vbt_ws_destroy (&ws);
+    s_stop (&sim);
+}
+
+Test (sim_binance, opens_a_raw_connection_on_a_path_that_names_no_stream)
+{
+    //  ccxt.pro connects to /ws/<its connection index> and then SUBSCRIBEs;
+    //  the venue accepts any such path as a raw stream connection.
+    s_sim_t sim;
+    s_start (&sim, "read,trade");
+    int status = 0;
+    vbt_ws_t *ws = vbt_ws_connect ("127.0.0.1", sim.port, "/ws/0", WAIT_MS, &status);
+    cr_assert_not_null (ws, "upgrade status %d", status);
+    const char *subscribe =
+        "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@depth@100ms\"],\"id\":1}";
+    cr_assert_eq (vbt_ws_send_text (ws, subscribe, strlen (subscribe)), 0);
+    const char *text;
+    size_t length;
+    //  Nothing was subscribed before: the first frame is the reply
+    cr_assert_eq (vbt_ws_recv (ws, WAIT_MS, &text, &length), VBT_WS_TEXT);
+    cr_assert_str_eq (text, "{\"result\":null,\"id\":1}");
+    cr_assert_eq (vbt_ws_recv (ws, WAIT_MS, &text, &length), VBT_WS_TEXT);
+    cr_assert (strncmp (text, "{\"e\":\"depthUpdate\",\"E\":", 23) == 0, "%s", text);
+    vbt_ws_destroy (&ws);
+    //  A combined list still holds stream names only
+    ws = vbt_ws_connect ("127.0.0.1", sim.port, "/stream?streams=0", WAIT_MS, &status);
+    cr_assert_null (ws);
+    cr_assert_eq (status, 404);
     s_stop (&sim);
 }
 

@@ -353,6 +353,24 @@ Test (sim_kraken, places_queries_and_cancels_a_signed_order)
     text = s_private (&sim, "CancelOrder", fields);
     cr_assert_str_eq (text, "{\"error\":[\"EOrder:Unknown order\"]}");
     free (text);
+    //  A sell pays its fee in the base by default (AddOrder oflags: "fcib
+    //  ... default if selling"), so a resting sell of 0.001 BTC holds the
+    //  fee too: 0.001 + 0.1 % of 0.001 = 0.001001 BTC, at XBT's 10 decimals.
+    text = s_private (&sim, "AddOrder",
+                      "ordertype=limit&pair=XBTUSD&price=200000.0&type=sell&volume=0.001");
+    cr_assert (strstr (text, "\"txid\":[\""), "%s", text);
+    free (text);
+    text = s_private (&sim, "BalanceEx", NULL);
+    cr_assert (strstr (text, "\"XXBT\":{\"balance\":\"10.0000000000\",\"hold_trade\":"
+                             "\"0.0010010000\"}"),
+               "%s", text);
+    free (text);
+    //  fcib and fciq together are refused (mutually exclusive)
+    text = s_private (&sim, "AddOrder",
+                      "ordertype=limit&pair=XBTUSD&price=200000.0&type=sell&volume=0.001"
+                      "&oflags=fcib,fciq");
+    cr_assert_str_eq (text, "{\"error\":[\"EGeneral:Invalid arguments:oflags\"]}");
+    free (text);
     //  Too many decimals for XBTUSD (pair_decimals 1), and below ordermin.
     text = s_private (&sim, "AddOrder",
                       "ordertype=limit&pair=XBTUSD&price=30000.05&type=buy&volume=0.001");
@@ -533,6 +551,28 @@ Test (sim_kraken, streams_executions_to_a_token_holder)
     text = s_wait_for (ws, "\"exec_type\":\"canceled\"");
     cr_assert (strstr (text, txid), "%s", text);
     cr_assert (strstr (text, "\"reason\":\"User requested\""), "%s", text);
+
+    //  A market sell: Kraken's default fee currency when selling is the
+    //  base (fcib), a buy's the quote (fciq); oflags choose either.
+    reply = s_private (&sim, "AddOrder", "ordertype=market&pair=XBTUSD&type=sell&volume=0.001");
+    cr_assert (strstr (reply, "\"txid\":[\""), "%s", reply);
+    free (reply);
+    text = s_wait_for (ws, "\"exec_type\":\"pending_new\"");
+    cr_assert (strstr (text, "\"side\":\"sell\""), "%s", text);
+    cr_assert (strstr (text, "\"fee_ccy_pref\":\"fcib\""), "%s", text);
+    text = s_wait_for (ws, "\"side\":\"sell\",\"last_qty\"");
+    cr_assert (strstr (text, "\"fees\":[{\"asset\":\"BTC\",\"qty\":"), "%s", text);
+    reply = s_private (&sim, "AddOrder", "ordertype=market&pair=XBTUSD&type=buy&volume=0.001");
+    free (reply);
+    text = s_wait_for (ws, "\"side\":\"buy\",\"last_qty\"");
+    cr_assert (strstr (text, "\"fees\":[{\"asset\":\"USD\",\"qty\":"), "%s", text);
+    reply = s_private (&sim, "AddOrder",
+                       "ordertype=market&pair=XBTUSD&type=buy&volume=0.001&oflags=fcib");
+    free (reply);
+    text = s_wait_for (ws, "\"fee_ccy_pref\":\"fcib\"");
+    cr_assert (strstr (text, "\"side\":\"buy\""), "%s", text);
+    text = s_wait_for (ws, "\"side\":\"buy\",\"last_qty\"");
+    cr_assert (strstr (text, "\"fees\":[{\"asset\":\"BTC\",\"qty\":"), "%s", text);
     vbt_ws_destroy (&ws);
     s_stop (&sim);
 }

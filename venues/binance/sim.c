@@ -661,10 +661,15 @@ s_ws_open (vb_sim_venue_t *venue, vb_sim_conn_t *conn, const char *path, const c
                 }
             }
         }
+        //  On /ws/ a path segment that is no stream name subscribes nothing:
+        //  the venue opens the raw connection anyway (ccxt opens /ws/0 and
+        //  then sends SUBSCRIBE). A combined list must hold only streams.
+        bool raw = !state->combined;
         while (list && *list && rc == 0) {
             size_t length = strcspn (list, "/&");
             bnsim_stream_t stream;
-            if (s_stream_parse (self, list, length, &stream) || s_subscribe (self, state, &stream))
+            int parsed = s_stream_parse (self, list, length, &stream);
+            if ((parsed && !raw) || (parsed == 0 && s_subscribe (self, state, &stream)))
                 rc = -1;
             list += length;
             if (*list != '/')
@@ -921,6 +926,7 @@ const vb_sim_venue_ops_t vb_binance_sim_ops = {
     .event = s_event,
     .tick_ms = S_TICK_MS,
     .tick = s_tick,
+    .fee_policy = VB_SIM_FEE_RECEIVED,  //  Fees are charged in the asset received
 };
 
 static vb_sim_venue_t *

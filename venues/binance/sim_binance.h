@@ -179,7 +179,7 @@ typedef struct {
     int rate_count;       //  Messages received in that second
     char peer[48];
     //  WS API
-    char logon_key[VB_SIM_ID_MAX];  //  Key of session.logon, or ""
+    char logon_key[VB_SIM_KEY_MAX];  //  Key of session.logon, or ""
     bnsim_subscription_t subscriptions[BNSIM_SUBSCRIPTIONS_MAX];
     size_t subscription_count;
     uint32_t next_subscription;
@@ -328,6 +328,9 @@ int bnsim_all_orders (bnsim_t *self, const char *account, const bnsim_params_t *
                       bnsim_buf_t *out, bnsim_error_t *error);
 int bnsim_my_trades (bnsim_t *self, const char *account, const bnsim_params_t *params,
                      bnsim_buf_t *out, bnsim_error_t *error);
+//  Write a fill's commission (a quoted decimal) and return its asset.
+const char *bnsim_commission (bnsim_buf_t *buf, const vb_sim_fill_t *fill,
+                              const bnsim_listing_t *listing);
 
 //  Public REST market data (sim_market.c).
 int bnsim_rest_exchange_info (bnsim_t *self, bnsim_call_t *call);

@@ -195,6 +195,21 @@ s_cancel_json (bnsim_buf_t *out, const bnsim_listing_t *listing, const vb_sim_or
 }
 
 //  --------------------------------------------------------------------------
+//  Commission of a fill: Binance charges it in the asset received (a buy
+//  pays in the base asset, a sell in the quote), at 8 decimals.
+
+const char *
+bnsim_commission (bnsim_buf_t *buf, const vb_sim_fill_t *fill, const bnsim_listing_t *listing)
+{
+    if (fill->fee_in_base) {
+        bnsim_buf_dec (buf, fill->fee_base, VB_SIM_ASSET_EXPONENT);
+        return listing->base;
+    }
+    bnsim_buf_dec (buf, fill->fee, listing->price_exponent + listing->qty_exponent);
+    return listing->quote;
+}
+
+//  --------------------------------------------------------------------------
 //  Orders (shared with the WS API).
 
 //  The quantity a quoteOrderQty market order buys or sells: walk the
@@ -504,9 +519,9 @@ bnsim_order_place (bnsim_t *self, const char *account, const bnsim_params_t *par
             bnsim_buf_str (out, ",\"qty\":");
             bnsim_buf_dec (out, fill->qty, listing->qty_exponent);
             bnsim_buf_str (out, ",\"commission\":");
-            bnsim_buf_dec (out, fill->fee, listing->price_exponent + listing->qty_exponent);
-            bnsim_buf_printf (out, ",\"commissionAsset\":\"%s\",\"tradeId\":%" PRIu64 "}",
-                              listing->quote, fill->trade_id);
+            const char *asset = bnsim_commission (out, fill, listing);
+            bnsim_buf_printf (out, ",\"commissionAsset\":\"%s\",\"tradeId\":%" PRIu64 "}", asset,
+                              fill->trade_id);
             first = false;
         }
         bnsim_buf_str (out, "]");
@@ -772,11 +787,11 @@ bnsim_my_trades (bnsim_t *self, const char *account, const bnsim_params_t *param
             bnsim_buf_str (out, ",\"quoteQty\":");
             bnsim_buf_dec (out, fill->price * fill->qty, pe + qe);
             bnsim_buf_str (out, ",\"commission\":");
-            bnsim_buf_dec (out, fill->fee, pe + qe);
+            const char *asset = bnsim_commission (out, fill, listing);
             bnsim_buf_printf (out,
                               ",\"commissionAsset\":\"%s\",\"time\":%" PRId64
                               ",\"isBuyer\":%s,\"isMaker\":%s,\"isBestMatch\":true}",
-                              listing->quote, time, fill->side == VB_SIM_BUY ? "true" : "false",
+                              asset, time, fill->side == VB_SIM_BUY ? "true" : "false",
                               fill->maker ? "true" : "false");
             written++;
         }

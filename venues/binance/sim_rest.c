@@ -3,8 +3,9 @@
     Every response carries X-MBX-USED-WEIGHT-1M (the IP's weight in the
     current wall-clock minute, this request included); successful orders add
     X-MBX-ORDER-COUNT-10S and -1D. Limits (venues.md 1.7, fixed windows on
-    wall-clock boundaries): REQUEST_WEIGHT 6000 per minute per IP (/fapi has
-    its own 2400), ORDERS 50 per 10 s and 160000 per day per account.
+    wall-clock boundaries): REQUEST_WEIGHT 6000 per minute per IP (/fapi and
+    /dapi have their own 2400, /sapi its own 12000), ORDERS 50 per 10 s and
+    160000 per day per account.
     Ban rule: the first request that takes an IP over its weight in a minute
     gets 429 -1003 with Retry-After = seconds to the end of the minute. Any
     later request in that same minute while still over is a repeat offence:
@@ -17,6 +18,7 @@
     401 -2014; unknown, IP not whitelisted or permission missing -> 401
     -2015), timestamp and signature mandatory (-1102), signature over query
     || body (-1022), recvWindow at most 60000 ms (-1102), timing -> -1021.
+    MARKET_DATA endpoints (margin pair lists) need the key header alone.
     Unknown paths get the venue's HTML 404 page; the retired listenKey
     endpoints (/api/v3/userDataStream, gone 2026-02-20) answer that way too.
     Parameters the venue has but the sim does not use are ignored.
@@ -28,8 +30,13 @@
 #include "auth.h"
 #include "sim_binance.h"
 
-#define S_WEIGHT_LIMIT        6000  //  REQUEST_WEIGHT per minute per IP
-#define S_FAPI_WEIGHT_LIMIT   2400  //  USD-M futures REQUEST_WEIGHT per minute
+#define S_WEIGHT_LIMIT        6000               //  REQUEST_WEIGHT per minute per IP
+#define S_FAPI_WEIGHT_LIMIT   2400               //  USD-M futures REQUEST_WEIGHT per minute
+#define S_DAPI_WEIGHT_LIMIT   2400               //  COIN-M futures REQUEST_WEIGHT per minute
+#define S_SAPI_WEIGHT_LIMIT   12000              //  /sapi IP weight per minute
+#define S_FAPI_ORDERS_1M      1200               //  USD-M futures ORDERS per minute
+#define S_FAPI_ORDERS_10S     300                //  USD-M futures ORDERS per 10 seconds
+#define S_AGG_HOUR_MS         INT64_C (3600000)  //  aggTrades: startTime..endTime at most 1 h
 #define S_ORDERS_10S_LIMIT    50
 #define S_ORDERS_1D_LIMIT     160000
 #define S_MINUTE_MS           INT64_C (60000)
@@ -199,7 +206,7 @@ vb_sim_key_t *
 bnsim_key_check (bnsim_t *self, const char *api_key, const char *peer, bnsim_perm_t perm,
                  bnsim_error_t *error)
 {
-    bool well_formed = api_key && *api_key && strlen (api_key) < VB_SIM_ID_MAX;
+    bool well_formed = api_key && *api_key && strlen (api_key) < VB_SIM_KEY_MAX;
     for (const char *c = api_key; well_formed && *c; c++)
         well_formed = *c > ' ' && *c < 0x7f;
     if (!well_formed) {
@@ -360,6 +367,218 @@ s_api_restrictions (bnsim_t *self, bnsim_call_t *call)
 }
 
 //  --------------------------------------------------------------------------
+//  GET /api/v3/aggTrades: each engine print is one aggregate trade (the
+//  aggTrade stream's shape: a = f = l = the trade id). fromId: from that
+//  id up; startTime/endTime (at most an hour apart when both are given):
+//  oldest first in the range; neither: the newest `limit`.
+
+static int
+s_agg_trades (bnsim_t *self, bnsim_call_t *call)
+{
+    bnsim_symbol_t *symbol = bnsim_symbol_param (self, call->params, call->error);
+    if (!symbol)
+        return -1;
+    int64_t from_id = -1, start = -1, end = -1, limit;
+    if (bnsim_integer_param (call->params, "fromId", &from_id, call->error) ||
+        bnsim_integer_param (call->params, "startTime", &start, call->error) ||
+        bnsim_integer_param (call->params, "endTime", &end, call->error) ||
+        bnsim_limit_param (call->params, S_LIST_DEFAULT, S_LIST_MAX, &limit, call->error))
+        return -1;
+    if (start >= 0 && end >= 0 && end - start > S_AGG_HOUR_MS) {
+        bnsim_error_set (call->error, S_STATUS_BAD_REQUEST, -1127,
+                         "More than 1 hours between startTime and endTime.");
+        return -1;
+    }
+    bool newest = from_id < 0 && start < 0 && end < 0;
+    size_t count = vb_sim_engine_trade_count (self->engine, symbol->instrument);
+    //  The oldest matching print to write, so that at most `limit` go out.
+    size_t first = 0;
+    if (newest)
+        first = count > (size_t)limit ? count - (size_t)limit : 0;
+    int32_t pe = symbol->listing->price_exponent, qe = symbol->listing->qty_exponent;
+    size_t written = 0;
+    bnsim_buf_str (call->out, "[");
+    for (size_t index = first; index < count && written < (size_t)limit; index++) {
+        const vb_sim_fill_t *trade =
+            vb_sim_engine_trade_at (self->engine, symbol->instrument, index);
+        if (!trade)
+            continue;
+        int64_t time = trade->ts_ns / BNSIM_NS_PER_MS;
+        if ((from_id >= 0 && (int64_t)trade->trade_id < from_id) || (start >= 0 && time < start) ||
+            (end >= 0 && time > end))
+            continue;
+        bnsim_buf_printf (call->out, "%s{\"a\":%" PRIu64 ",\"p\":", written ? "," : "",
+                          trade->trade_id);
+        bnsim_buf_dec (call->out, trade->price, pe);
+        bnsim_buf_str (call->out, ",\"q\":");
+        bnsim_buf_dec (call->out, trade->qty, qe);
+        bnsim_buf_printf (
+            call->out,
+            ",\"f\":%" PRIu64 ",\"l\":%" PRIu64 ",\"T\":%" PRId64 ",\"m\":%s,\"M\":true}",
+            trade->trade_id, trade->trade_id, time, trade->side == VB_SIM_SELL ? "true" : "false");
+        written++;
+    }
+    bnsim_buf_str (call->out, "]");
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  GET /sapi/v1/capital/config/getall: every coin the venue lists or the
+//  account holds, with the account's free and locked and one network.
+
+typedef struct {
+    const char *coin;
+    const char *name;
+    const char *network;       //  Default network
+    const char *network_name;  //  Its display name
+    const char *multiple;      //  withdrawIntegerMultiple
+    const char *withdraw_fee;
+    const char *withdraw_min;
+    const char *withdraw_max;
+    int min_confirm;
+    int unlock_confirm;
+    bool legal_money;  //  Fiat
+} s_coin_t;
+
+static const s_coin_t s_coins[] = {
+    {"BTC", "Bitcoin", "BTC", "Bitcoin", "0.00000001", "0.0002", "0.001", "9000", 1, 2, false},
+    {"ETH", "Ethereum", "ETH", "Ethereum (ERC20)", "0.00000001", "0.0008", "0.0016", "10000", 12,
+     64, false},
+    {"USDT", "TetherUS", "ETH", "Ethereum (ERC20)", "0.000001", "4", "10", "9999999", 12, 64,
+     false},
+    {"USD", "US Dollar", "USD", "US Dollar", "0.01", "15", "20", "5000000", 1, 0, true},
+};
+
+static void
+s_coin_json (bnsim_t *self, bnsim_buf_t *out, const char *account, const char *asset, bool comma)
+{
+    const s_coin_t *coin = NULL;
+    for (size_t index = 0; index < sizeof (s_coins) / sizeof (s_coins[0]); index++)
+        if (strcmp (s_coins[index].coin, asset) == 0)
+            coin = &s_coins[index];
+    int64_t free = 0, locked = 0;
+    size_t count = vb_sim_engine_balance_count (self->engine, account);
+    for (size_t index = 0; index < count; index++) {
+        const char *name;
+        int64_t f, l;
+        if (vb_sim_engine_balance_at (self->engine, account, index, &name, &f, &l) == 0 &&
+            strcmp (name, asset) == 0) {
+            free = f;
+            locked = l;
+        }
+    }
+    bnsim_buf_str (out, comma ? ",{\"coin\":" : "{\"coin\":");
+    bnsim_buf_json (out, asset);
+    bnsim_buf_str (out, ",\"depositAllEnable\":true,\"withdrawAllEnable\":true,\"name\":");
+    bnsim_buf_json (out, coin ? coin->name : asset);
+    bnsim_buf_str (out, ",\"free\":");
+    bnsim_buf_dec (out, free, VB_SIM_ASSET_EXPONENT);
+    bnsim_buf_str (out, ",\"locked\":");
+    bnsim_buf_dec (out, locked, VB_SIM_ASSET_EXPONENT);
+    bnsim_buf_printf (out,
+                      ",\"freeze\":\"0\",\"withdrawing\":\"0\",\"ipoing\":\"0\",\"ipoable\":\"0\","
+                      "\"storage\":\"0\",\"isLegalMoney\":%s,\"trading\":true,\"networkList\":"
+                      "[{\"network\":",
+                      coin && coin->legal_money ? "true" : "false");
+    bnsim_buf_json (out, coin ? coin->network : asset);
+    bnsim_buf_str (out, ",\"coin\":");
+    bnsim_buf_json (out, asset);
+    bnsim_buf_printf (
+        out,
+        ",\"withdrawIntegerMultiple\":\"%s\",\"isDefault\":true,\"depositEnable\":true,"
+        "\"withdrawEnable\":true,\"depositDesc\":\"\",\"withdrawDesc\":\"\",\"specialTips\":\"\","
+        "\"specialWithdrawTips\":\"\",\"name\":",
+        coin ? coin->multiple : "0.00000001");
+    bnsim_buf_json (out, coin ? coin->network_name : asset);
+    bnsim_buf_printf (out,
+                      ",\"resetAddressStatus\":false,\"addressRegex\":\"\",\"addressRule\":\"\","
+                      "\"memoRegex\":\"\",\"withdrawFee\":\"%s\",\"withdrawMin\":\"%s\","
+                      "\"withdrawMax\":\"%s\",\"minConfirm\":%d,\"unLockConfirm\":%d,"
+                      "\"sameAddress\":false,\"estimatedArrivalTime\":5,\"busy\":false}]}",
+                      coin ? coin->withdraw_fee : "0", coin ? coin->withdraw_min : "0",
+                      coin ? coin->withdraw_max : "0", coin ? coin->min_confirm : 1,
+                      coin ? coin->unlock_confirm : 0);
+}
+
+//  Asset number `index` of the coin list: the listings' bases and quotes,
+//  then the account's balances. NULL past the end.
+static const char *
+s_capital_asset (bnsim_t *self, const char *account, size_t index)
+{
+    if (index < 2 * self->symbol_count) {
+        const bnsim_listing_t *listing = self->symbols[index / 2].listing;
+        return index % 2 ? listing->quote : listing->base;
+    }
+    const char *asset = NULL;
+    if (vb_sim_engine_balance_at (self->engine, account, index - 2 * self->symbol_count, &asset,
+                                  NULL, NULL) != 0)
+        return NULL;
+    return asset;
+}
+
+static int
+s_capital_config (bnsim_t *self, bnsim_call_t *call)
+{
+    const char *account = call->key->account;
+    bool comma = false;
+    bnsim_buf_str (call->out, "[");
+    const char *asset;
+    for (size_t index = 0; (asset = s_capital_asset (self, account, index)); index++) {
+        bool seen = false;
+        for (size_t other = 0; other < index && !seen; other++)
+            seen = strcmp (s_capital_asset (self, account, other), asset) == 0;
+        if (!seen) {
+            s_coin_json (self, call->out, account, asset, comma);
+            comma = true;
+        }
+    }
+    bnsim_buf_str (call->out, "]");
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  GET /sapi/v1/margin/allPairs and /sapi/v1/margin/isolated/allPairs
+//  (MARKET_DATA): the sim offers no margin trading (exchangeInfo says
+//  isMarginTradingAllowed false), so neither lists a pair.
+
+static int
+s_margin_pairs (bnsim_t *self, bnsim_call_t *call)
+{
+    (void)self;
+    bnsim_buf_str (call->out, "[]");
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  GET /fapi/v1/exchangeInfo and /dapi/v1/exchangeInfo. The sim trades no
+//  futures (it serves the USD-M premium index for funding only), so both
+//  list no symbols: a client that loads every market type finds none to
+//  trade there rather than markets it cannot use.
+
+static int
+s_futures_exchange_info (bnsim_t *self, bnsim_call_t *call)
+{
+    bool usd_m = strncmp (call->request->path, "/fapi/", 6) == 0;
+    bnsim_buf_printf (call->out,
+                      "{\"timezone\":\"UTC\",\"serverTime\":%" PRId64 ",%s\"rateLimits\":["
+                      "{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":\"MINUTE\","
+                      "\"intervalNum\":1,\"limit\":%d},{\"rateLimitType\":\"ORDERS\","
+                      "\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":%d}",
+                      bnsim_now_ms (self), usd_m ? "\"futuresType\":\"U_MARGINED\"," : "",
+                      usd_m ? S_FAPI_WEIGHT_LIMIT : S_DAPI_WEIGHT_LIMIT, S_FAPI_ORDERS_1M);
+    if (usd_m)
+        bnsim_buf_printf (call->out,
+                          ",{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\","
+                          "\"intervalNum\":10,\"limit\":%d}",
+                          S_FAPI_ORDERS_10S);
+    bnsim_buf_str (call->out, "],\"exchangeFilters\":[],");
+    if (usd_m)
+        bnsim_buf_str (call->out, "\"assets\":[],");
+    bnsim_buf_str (call->out, "\"symbols\":[]}");
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Weights.
 
 static int64_t
@@ -427,7 +646,23 @@ s_weight_premium (const bnsim_params_t *params)
 //  --------------------------------------------------------------------------
 //  Routes.
 
-typedef enum { S_PUBLIC = 0, S_SIGNED = 1 } s_security_t;
+//  PUBLIC: no key. KEYED (MARKET_DATA): X-MBX-APIKEY only. SIGNED
+//  (TRADE, USER_DATA): key, timestamp and signature.
+typedef enum { S_PUBLIC = 0, S_SIGNED = 1, S_KEYED = 2 } s_security_t;
+
+//  Weight buckets: spot /api, USD-M /fapi, COIN-M /dapi and /sapi each
+//  count their own REQUEST_WEIGHT per IP.
+typedef enum { S_SPOT = 0, S_FAPI = 1, S_DAPI = 2, S_SAPI = 3 } s_bucket_t;
+
+static const struct {
+    const char *prefix;  //  Counter key prefix
+    int64_t limit;       //  Weight per minute
+} s_buckets[] = {
+    {"ip:", S_WEIGHT_LIMIT},
+    {"fapi:", S_FAPI_WEIGHT_LIMIT},
+    {"dapi:", S_DAPI_WEIGHT_LIMIT},
+    {"sapi:", S_SAPI_WEIGHT_LIMIT},
+};
 
 typedef struct {
     const char *method;
@@ -436,43 +671,56 @@ typedef struct {
     int64_t (*weight_fn) (const bnsim_params_t *);  //  ... one that depends on params
     s_security_t security;
     bnsim_perm_t perm;
-    bool fapi;    //  USD-M futures weight bucket
-    bool orders;  //  Counts in ORDERS
+    s_bucket_t bucket;  //  Which REQUEST_WEIGHT limit the weight counts against
+    bool orders;        //  Counts in ORDERS
     int (*handler) (bnsim_t *, bnsim_call_t *);
 } s_route_t;
 
 static const s_route_t s_routes[] = {
-    {"GET", "/api/v3/ping", 1, NULL, S_PUBLIC, BNSIM_PERM_NONE, false, false, s_ping},
-    {"GET", "/api/v3/time", 1, NULL, S_PUBLIC, BNSIM_PERM_NONE, false, false, s_time},
-    {"GET", "/api/v3/exchangeInfo", 0, s_weight_exchange_info, S_PUBLIC, BNSIM_PERM_NONE, false,
+    {"GET", "/api/v3/ping", 1, NULL, S_PUBLIC, BNSIM_PERM_NONE, S_SPOT, false, s_ping},
+    {"GET", "/api/v3/time", 1, NULL, S_PUBLIC, BNSIM_PERM_NONE, S_SPOT, false, s_time},
+    {"GET", "/api/v3/exchangeInfo", 0, s_weight_exchange_info, S_PUBLIC, BNSIM_PERM_NONE, S_SPOT,
      false, bnsim_rest_exchange_info},
-    {"GET", "/api/v3/depth", 0, s_weight_depth, S_PUBLIC, BNSIM_PERM_NONE, false, false,
+    {"GET", "/api/v3/depth", 0, s_weight_depth, S_PUBLIC, BNSIM_PERM_NONE, S_SPOT, false,
      bnsim_rest_depth},
-    {"GET", "/api/v3/trades", 25, NULL, S_PUBLIC, BNSIM_PERM_NONE, false, false, bnsim_rest_trades},
-    {"GET", "/api/v3/klines", 2, NULL, S_PUBLIC, BNSIM_PERM_NONE, false, false, bnsim_rest_klines},
-    {"GET", "/api/v3/ticker/bookTicker", 0, s_weight_book_ticker, S_PUBLIC, BNSIM_PERM_NONE, false,
+    {"GET", "/api/v3/trades", 25, NULL, S_PUBLIC, BNSIM_PERM_NONE, S_SPOT, false,
+     bnsim_rest_trades},
+    {"GET", "/api/v3/aggTrades", 4, NULL, S_PUBLIC, BNSIM_PERM_NONE, S_SPOT, false, s_agg_trades},
+    {"GET", "/api/v3/klines", 2, NULL, S_PUBLIC, BNSIM_PERM_NONE, S_SPOT, false, bnsim_rest_klines},
+    {"GET", "/api/v3/ticker/bookTicker", 0, s_weight_book_ticker, S_PUBLIC, BNSIM_PERM_NONE, S_SPOT,
      false, bnsim_rest_book_ticker},
-    {"GET", "/api/v3/ticker/price", 0, s_weight_book_ticker, S_PUBLIC, BNSIM_PERM_NONE, false,
+    {"GET", "/api/v3/ticker/price", 0, s_weight_book_ticker, S_PUBLIC, BNSIM_PERM_NONE, S_SPOT,
      false, bnsim_rest_ticker_price},
-    {"GET", "/api/v3/ticker/24hr", 0, s_weight_ticker_24hr, S_PUBLIC, BNSIM_PERM_NONE, false, false,
-     bnsim_rest_ticker_24hr},
-    {"GET", "/fapi/v1/premiumIndex", 0, s_weight_premium, S_PUBLIC, BNSIM_PERM_NONE, true, false,
+    {"GET", "/api/v3/ticker/24hr", 0, s_weight_ticker_24hr, S_PUBLIC, BNSIM_PERM_NONE, S_SPOT,
+     false, bnsim_rest_ticker_24hr},
+    {"GET", "/fapi/v1/premiumIndex", 0, s_weight_premium, S_PUBLIC, BNSIM_PERM_NONE, S_FAPI, false,
      bnsim_rest_premium_index},
-    {"POST", "/api/v3/order", 1, NULL, S_SIGNED, BNSIM_PERM_TRADE, false, true, s_post_order},
-    {"POST", "/api/v3/order/test", 1, NULL, S_SIGNED, BNSIM_PERM_TRADE, false, false, s_test_order},
-    {"GET", "/api/v3/order", 4, NULL, S_SIGNED, BNSIM_PERM_READ, false, false, s_get_order},
-    {"DELETE", "/api/v3/order", 1, NULL, S_SIGNED, BNSIM_PERM_TRADE, false, false, s_delete_order},
-    {"GET", "/api/v3/openOrders", 0, s_weight_open_orders, S_SIGNED, BNSIM_PERM_READ, false, false,
+    {"POST", "/api/v3/order", 1, NULL, S_SIGNED, BNSIM_PERM_TRADE, S_SPOT, true, s_post_order},
+    {"POST", "/api/v3/order/test", 1, NULL, S_SIGNED, BNSIM_PERM_TRADE, S_SPOT, false,
+     s_test_order},
+    {"GET", "/api/v3/order", 4, NULL, S_SIGNED, BNSIM_PERM_READ, S_SPOT, false, s_get_order},
+    {"DELETE", "/api/v3/order", 1, NULL, S_SIGNED, BNSIM_PERM_TRADE, S_SPOT, false, s_delete_order},
+    {"GET", "/api/v3/openOrders", 0, s_weight_open_orders, S_SIGNED, BNSIM_PERM_READ, S_SPOT, false,
      s_get_open_orders},
-    {"DELETE", "/api/v3/openOrders", 1, NULL, S_SIGNED, BNSIM_PERM_TRADE, false, false,
+    {"DELETE", "/api/v3/openOrders", 1, NULL, S_SIGNED, BNSIM_PERM_TRADE, S_SPOT, false,
      s_delete_open_orders},
-    {"GET", "/api/v3/allOrders", 20, NULL, S_SIGNED, BNSIM_PERM_READ, false, false,
+    {"GET", "/api/v3/allOrders", 20, NULL, S_SIGNED, BNSIM_PERM_READ, S_SPOT, false,
      s_get_all_orders},
-    {"GET", "/api/v3/myTrades", 0, s_weight_my_trades, S_SIGNED, BNSIM_PERM_READ, false, false,
+    {"GET", "/api/v3/myTrades", 0, s_weight_my_trades, S_SIGNED, BNSIM_PERM_READ, S_SPOT, false,
      s_get_my_trades},
-    {"GET", "/api/v3/account", 20, NULL, S_SIGNED, BNSIM_PERM_READ, false, false, s_get_account},
-    {"GET", "/sapi/v1/account/apiRestrictions", 1, NULL, S_SIGNED, BNSIM_PERM_NONE, false, false,
+    {"GET", "/api/v3/account", 20, NULL, S_SIGNED, BNSIM_PERM_READ, S_SPOT, false, s_get_account},
+    {"GET", "/sapi/v1/account/apiRestrictions", 1, NULL, S_SIGNED, BNSIM_PERM_NONE, S_SAPI, false,
      s_api_restrictions},
+    {"GET", "/sapi/v1/capital/config/getall", 10, NULL, S_SIGNED, BNSIM_PERM_READ, S_SAPI, false,
+     s_capital_config},
+    {"GET", "/sapi/v1/margin/allPairs", 1, NULL, S_KEYED, BNSIM_PERM_NONE, S_SAPI, false,
+     s_margin_pairs},
+    {"GET", "/sapi/v1/margin/isolated/allPairs", 10, NULL, S_KEYED, BNSIM_PERM_NONE, S_SAPI, false,
+     s_margin_pairs},
+    {"GET", "/fapi/v1/exchangeInfo", 1, NULL, S_PUBLIC, BNSIM_PERM_NONE, S_FAPI, false,
+     s_futures_exchange_info},
+    {"GET", "/dapi/v1/exchangeInfo", 1, NULL, S_PUBLIC, BNSIM_PERM_NONE, S_DAPI, false,
+     s_futures_exchange_info},
 };
 
 //  --------------------------------------------------------------------------
@@ -517,9 +765,8 @@ bnsim_http (bnsim_t *self, const vb_sim_request_t *request, vb_sim_response_t *r
     int64_t weight = parse_rc ? 1 : route->weight_fn ? route->weight_fn (&params) : route->weight;
     int64_t used = 0;
     bnsim_error_t limit_error = {0};
-    int limit_rc = s_weight (
-        self, route->fapi ? "fapi:" : "ip:", route->fapi ? S_FAPI_WEIGHT_LIMIT : S_WEIGHT_LIMIT,
-        request->peer, weight, &limit_error, &used);
+    int limit_rc = s_weight (self, s_buckets[route->bucket].prefix, s_buckets[route->bucket].limit,
+                             request->peer, weight, &limit_error, &used);
     char used_text[32];
     snprintf (used_text, sizeof (used_text), "%" PRId64, used);
     vb_sim_response_header (response, "X-MBX-USED-WEIGHT-1M", used_text);
@@ -530,7 +777,12 @@ bnsim_http (bnsim_t *self, const vb_sim_request_t *request, vb_sim_response_t *r
         rc = -1;
     } else if (parse_rc)
         rc = -1;
-    else if (route->security == S_SIGNED) {
+    else if (route->security == S_KEYED) {
+        key = bnsim_key_check (self, vb_sim_request_header (request, "x-mbx-apikey"), request->peer,
+                               route->perm, &error);
+        if (!key)
+            rc = -1;
+    } else if (route->security == S_SIGNED) {
         key = bnsim_key_check (self, vb_sim_request_header (request, "x-mbx-apikey"), request->peer,
                                route->perm, &error);
         if (!key)

@@ -508,8 +508,8 @@ bnsim_user_order (bnsim_t *self, const vb_sim_event_t *event)
     bnsim_buf_dec (&buf, fill ? fill->price : 0, pe);
     bnsim_buf_str (&buf, ",\"n\":");
     if (fill) {
-        bnsim_buf_dec (&buf, fill->fee, pe + qe);
-        bnsim_buf_printf (&buf, ",\"N\":\"%s\"", listing->quote);
+        const char *asset = bnsim_commission (&buf, fill, listing);
+        bnsim_buf_printf (&buf, ",\"N\":\"%s\"", asset);
     } else
         bnsim_buf_str (&buf, "\"0\",\"N\":null");
     bnsim_buf_printf (&buf,

@@ -37,7 +37,8 @@ typedef struct _vb_sim_conn_t vb_sim_conn_t;
 typedef struct _vb_sim_venue_t vb_sim_venue_t;
 
 #define VB_SIM_NAME_MAX   32   //  Symbols, assets, account names
-#define VB_SIM_ID_MAX     64   //  Client order ids, venue order ids, API keys
+#define VB_SIM_ID_MAX     64   //  Client order ids, venue order ids
+#define VB_SIM_KEY_MAX    128  //  API keys (Binance's are 64 characters)
 #define VB_SIM_SECRET_MAX 128  //  API secrets (Kraken's are base64 of 64 bytes)
 #define VB_SIM_IPS_MAX    8    //  IP whitelist entries per key
 
@@ -66,7 +67,7 @@ typedef struct {
 #define VB_SIM_PERM_WITHDRAW (1u << 2)
 
 typedef struct {
-    char api_key[VB_SIM_ID_MAX];       //  Public key
+    char api_key[VB_SIM_KEY_MAX];      //  Public key
     char secret[VB_SIM_SECRET_MAX];    //  Secret as the venue issues it (Kraken: base64)
     char passphrase[VB_SIM_NAME_MAX];  //  OKX-style passphrase, or empty
     char account[VB_SIM_NAME_MAX];     //  Account the key belongs to
@@ -90,6 +91,21 @@ typedef enum {
     VB_SIM_REJECTED = 5,
     VB_SIM_EXPIRED = 6,  //  IOC/FOK/market remainder, venue reports as it does
 } vb_sim_status_t;
+
+//  In which asset a venue charges trading fees by default (the personality's
+//  fee_policy). Balances stay exact at 10^VB_SIM_ASSET_EXPONENT either way.
+typedef enum {
+    VB_SIM_FEE_QUOTE = 0,     //  Always the quote asset (the default)
+    VB_SIM_FEE_RECEIVED = 1,  //  The asset received: buy -> base, sell -> quote (Binance)
+    VB_SIM_FEE_SPENT = 2,     //  The asset given: buy -> quote, sell -> base (Kraken)
+} vb_sim_fee_policy_t;
+
+//  One order's choice, overriding the venue's policy (Kraken oflags fciq/fcib).
+typedef enum {
+    VB_SIM_FEE_PREF_DEFAULT = 0,  //  The venue's fee_policy
+    VB_SIM_FEE_PREF_QUOTE = 1,    //  Fee in the quote asset
+    VB_SIM_FEE_PREF_BASE = 2,     //  Fee in the base asset
+} vb_sim_fee_pref_t;
 
 //  Why the engine refused an order or a cancel. Personalities map these to
 //  the venue's exact codes and texts.
@@ -115,8 +131,9 @@ typedef struct {
     vb_sim_type_t type;
     vb_sim_tif_t tif;
     bool post_only;
-    int64_t price;  //  Price units; ignored for MARKET
-    int64_t qty;    //  Qty units
+    int64_t price;               //  Price units; ignored for MARKET
+    int64_t qty;                 //  Qty units
+    vb_sim_fee_pref_t fee_pref;  //  Fee asset for this order (0: the venue's policy)
 } vb_sim_order_req_t;
 
 typedef struct {
@@ -145,9 +162,11 @@ typedef struct {
     vb_sim_side_t side;  //  This side's side
     int64_t price;       //  Price units
     int64_t qty;         //  Qty units
-    int64_t fee;         //  At 10^(pe + qe) in the quote asset
+    int64_t fee;         //  At 10^(pe + qe) in the quote asset (its quote value if fee_in_base)
     bool maker;          //  This side was resting
     int64_t ts_ns;       //  Engine time
+    bool fee_in_base;    //  The fee was charged in the base asset: fee_base, not fee
+    int64_t fee_base;    //  That fee at 10^VB_SIM_ASSET_EXPONENT of the base asset, else 0
 } vb_sim_fill_t;
 
 //  ---------------------------------------------------------------------------
@@ -386,6 +405,11 @@ typedef struct {
     //  headers it is asked for by name; the core always asks for the common
     //  API auth headers (see services/sim/README.md) plus these.
     const char *const *request_headers;
+
+    //  Added by the core: the asset the venue charges fees in by default
+    //  (VB_SIM_FEE_*). Zero, the default, means the quote asset. The core
+    //  hands it to the engine; an order may override it (fee_pref).
+    vb_sim_fee_policy_t fee_policy;
 } vb_sim_venue_ops_t;
 
 //  Base of every personality state: the ops pointer comes first.

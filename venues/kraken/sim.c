@@ -729,4 +729,5 @@ const vb_sim_venue_ops_t vb_kraken_sim_ops = {
     .event = s_event,
     .tick_ms = 100,
     .tick = s_tick,
+    .fee_policy = VB_SIM_FEE_SPENT,  //  AddOrder oflags: fcib default if selling, fciq if buying
 };

@@ -189,6 +189,9 @@ vb_ksim_token_t *vb_ksim_token_find (vb_ksim_t *self, const char *token, size_t 
 //  REST (sim_rest.c) and WS (sim_ws.c)
 
 void vb_ksim_rest (vb_ksim_t *self, const vb_sim_request_t *request, vb_sim_response_t *response);
+//  The fee currency flag of an order: its oflags' fcib / fciq, else Kraken's
+//  default, "fcib" for a sell and "fciq" for a buy.
+const char *vb_ksim_fee_flag (const vb_sim_order_t *order, const vb_ksim_meta_t *meta);
 
 int vb_ksim_ws_open (vb_ksim_t *self, vb_sim_conn_t *conn, const char *path, const char *query);
 void vb_ksim_ws_message (vb_ksim_t *self, vb_sim_conn_t *conn, const char *text, size_t length);

@@ -998,7 +998,7 @@ s_order_object (s_call_t *call, const vb_sim_order_t *order)
     vb_ksim_buf_printf (out,
                         "\",\"stopprice\":\"0.00000\",\"limitprice\":\"0.00000\",\"misc\":\"\","
                         "\"oflags\":\"%s\"",
-                        meta && meta->oflags[0] ? meta->oflags : "fciq");
+                        meta && meta->oflags[0] ? meta->oflags : vb_ksim_fee_flag (order, meta));
     VB_KSIM_ADD (out, "}");
 }
 
@@ -1336,13 +1336,29 @@ s_fail_result (s_call_t *call, vb_sim_result_t result)
 }
 
 //  --------------------------------------------------------------------------
-//  Parse oflags into post_only and a normalised text. False when unknown.
+//  The fee currency flag of an order (sim.h).
+
+const char *
+vb_ksim_fee_flag (const vb_sim_order_t *order, const vb_ksim_meta_t *meta)
+{
+    if (meta && strstr (meta->oflags, "fcib"))
+        return "fcib";
+    if (meta && strstr (meta->oflags, "fciq"))
+        return "fciq";
+    return order->side == VB_SIM_SELL ? "fcib" : "fciq";
+}
+
+//  --------------------------------------------------------------------------
+//  Parse oflags into post_only, the fee currency (fcib: base, fciq: quote;
+//  mutually exclusive) and a normalised text. False when unknown.
 
 static bool
-s_parse_oflags (const char *text, bool *post_only, char *out, size_t out_size)
+s_parse_oflags (const char *text, bool *post_only, vb_sim_fee_pref_t *fee_pref, char *out,
+                size_t out_size)
 {
     static const char *known[] = {"post", "fcib", "fciq", "nompp", "viqc"};
     *post_only = false;
+    *fee_pref = VB_SIM_FEE_PREF_DEFAULT;
     out[0] = 0;
     if (!text || !*text)
         return true;
@@ -1361,6 +1377,12 @@ s_parse_oflags (const char *text, bool *post_only, char *out, size_t out_size)
             return false;  //  viqc (volume in quote) is not simulated
         if (length == 4 && memcmp (start, "post", 4) == 0)
             *post_only = true;
+        if (length == 4 && (memcmp (start, "fcib", 4) == 0 || memcmp (start, "fciq", 4) == 0)) {
+            vb_sim_fee_pref_t pref = start[3] == 'b' ? VB_SIM_FEE_PREF_BASE : VB_SIM_FEE_PREF_QUOTE;
+            if (*fee_pref != VB_SIM_FEE_PREF_DEFAULT && *fee_pref != pref)
+                return false;
+            *fee_pref = pref;
+        }
         if (!comma)
             return true;
         start = comma + 1;
@@ -1416,7 +1438,8 @@ s_add_order (s_call_t *call)
         }
     }
     char oflags[sizeof (((vb_ksim_meta_t *)0)->oflags)];
-    if (!s_parse_oflags (s_param (call, "oflags"), &request.post_only, oflags, sizeof (oflags))) {
+    if (!s_parse_oflags (s_param (call, "oflags"), &request.post_only, &request.fee_pref, oflags,
+                         sizeof (oflags))) {
         s_fail (call, "EGeneral:Invalid arguments:oflags");
         return;
     }

@@ -646,7 +646,7 @@ s_exec_order (vb_ksim_t *self, const vb_ksim_pair_t *pair, const vb_sim_order_t 
                         ",\"post_only\":%s,\"order_status\":\"%s\",\"fee_usd_equiv\":0.0,"
                         "\"fee_ccy_pref\":\"%s\",\"timestamp\":\"",
                         order->post_only ? "true" : "false", order_status,
-                        meta && strstr (meta->oflags, "fcib") ? "fcib" : "fciq");
+                        vb_ksim_fee_flag (order, meta));
     vb_ksim_buf_rfc3339 (out, ts_ns, false);
     VB_KSIM_ADD (out, "\"}");
 }
@@ -676,8 +676,14 @@ s_exec_trade (vb_ksim_t *self, const vb_ksim_pair_t *pair, const vb_sim_order_t 
     vb_ksim_buf_rfc3339 (out, fill->ts_ns, false);
     vb_ksim_buf_printf (out, "\",\"order_status\":\"%s\"", order_status);
     s_exec_totals (self, pair, order, fees);
-    vb_ksim_buf_printf (out, ",\"fees\":[{\"asset\":\"%s\",\"qty\":", pair->instrument->quote);
-    s_cost (out, pair, fill->fee);
+    //  The fee in the asset it was charged in (fcib: base, fciq: quote).
+    vb_ksim_buf_printf (out, ",\"fees\":[{\"asset\":\"%s\",\"qty\":",
+                        fill->fee_in_base ? pair->instrument->base : pair->instrument->quote);
+    if (fill->fee_in_base)
+        vb_ksim_buf_decimal_trim (out, fill->fee_base, VB_SIM_ASSET_EXPONENT,
+                                  -VB_SIM_ASSET_EXPONENT, 1);
+    else
+        s_cost (out, pair, fill->fee);
     VB_KSIM_ADD (out, "}]}");
 }
 

@@ -34,12 +34,13 @@ typedef struct {
 } s_fixture_t;
 
 static s_fixture_t
-s_setup (int64_t rate, uint64_t seed)
+s_setup_policy (int64_t rate, uint64_t seed, vb_sim_fee_policy_t policy)
 {
     s_fixture_t fixture;
     fixture.clock = vb_clock_new_manual (0, T0_NS);
     sim_engine_config_t config = SIM_ENGINE_CONFIG_DEFAULT;
     config.actions_per_s = rate;
+    config.fee_policy = policy;
     fixture.engine = sim_engine_new (fixture.clock, seed, &config);
     cr_assert_not_null (fixture.engine);
     cr_assert_eq (sim_engine_add_instrument (fixture.engine, &s_btc), 0);
@@ -50,6 +51,12 @@ s_setup (int64_t rate, uint64_t seed)
     cr_assert_eq (sim_engine_credit (fixture.engine, "alice", "BTC", INT64_C (200000000)), 0);
     cr_assert_eq (sim_engine_credit (fixture.engine, "bob", "USD", INT64_C (10000000000000)), 0);
     return fixture;
+}
+
+static s_fixture_t
+s_setup (int64_t rate, uint64_t seed)
+{
+    return s_setup_policy (rate, seed, VB_SIM_FEE_QUOTE);
 }
 
 static void
@@ -387,4 +394,111 @@ Test (sim_engine, refuses_bad_instruments_and_duplicates)
     cr_assert_eq (sim_engine_add_account (fixture.engine, SIM_ENGINE_MM_ACCOUNT), VB_EINVAL);
     cr_assert_eq (sim_engine_credit (fixture.engine, "bob", "USD", INT64_MIN), VB_EINVAL);
     s_teardown (&fixture);
+}
+
+Test (sim_engine, charges_fees_in_the_asset_received_under_that_policy)
+{
+    //  Binance: a buy pays in the base it receives, a sell in the quote.
+    s_fixture_t fixture = s_setup_policy (0, 1, VB_SIM_FEE_RECEIVED);
+    vb_sim_order_t order;
+    int64_t free, locked;
+    //  Bob bids 0.5000 at 49000.00: exactly 24500 USD locked, no fee on top.
+    cr_assert_eq (s_limit (&fixture, "bob", VB_SIM_BUY, 4900000, 5000, VB_SIM_GTC, &order),
+                  VB_SIM_OK);
+    s_balance (fixture.engine, "bob", "USD", &free, &locked);
+    cr_assert_eq (locked, INT64_C (2450000000000));
+    cr_assert_eq (free, INT64_C (10000000000000) - INT64_C (2450000000000));
+    //  Alice sells 0.2000 into it: 9800 USD of notional, 0.1 % fee.
+    cr_assert_eq (s_limit (&fixture, "alice", VB_SIM_SELL, 4900000, 2000, VB_SIM_GTC, &order),
+                  VB_SIM_OK);
+    cr_assert_eq (order.status, VB_SIM_FILLED);
+    //  Bob: 0.2 - 0.0002 = 0.1998 BTC; 9800 USD left the hold, which now
+    //  covers exactly the remaining 0.3 x 49000 = 14700 USD.
+    s_balance (fixture.engine, "bob", "BTC", &free, &locked);
+    cr_assert_eq (free, 19980000);
+    s_balance (fixture.engine, "bob", "USD", &free, &locked);
+    cr_assert_eq (locked, INT64_C (1470000000000));
+    cr_assert_eq (free, INT64_C (10000000000000) - INT64_C (2450000000000));
+    //  Alice: 9800 - 9.8 = 9790.2 USD; 2 - 0.2 = 1.8 BTC.
+    s_balance (fixture.engine, "alice", "USD", &free, &locked);
+    cr_assert_eq (free, INT64_C (979020000000));
+    s_balance (fixture.engine, "alice", "BTC", &free, &locked);
+    cr_assert_eq (free, 180000000);
+    cr_assert_eq (locked, 0);
+    const vb_sim_fill_t *fill = vb_sim_engine_fill_at (fixture.engine, "bob", NULL, 0);
+    cr_assert (fill->fee_in_base);
+    cr_assert_eq (fill->fee_base, 20000);  //  0.0002 BTC at 10^-8
+    cr_assert_eq (fill->fee, 9800000);     //  Its quote value, 9.8 USD at 10^-6
+    fill = vb_sim_engine_fill_at (fixture.engine, "alice", NULL, 0);
+    cr_assert_not (fill->fee_in_base);
+    cr_assert_eq (fill->fee_base, 0);
+    cr_assert_eq (fill->fee, 9800000);
+    //  Cancel: the whole remaining hold comes back, 100000 USD free again.
+    cr_assert_eq (vb_sim_engine_cancel (fixture.engine, "bob", fixture.btc, 1, NULL, &order),
+                  VB_SIM_OK);
+    s_balance (fixture.engine, "bob", "USD", &free, &locked);
+    cr_assert_eq (locked, 0);
+    cr_assert_eq (free, INT64_C (10000000000000) - INT64_C (980000000000));
+    s_teardown (&fixture);
+}
+
+Test (sim_engine, charges_fees_in_the_asset_given_under_that_policy)
+{
+    //  Kraken: a sell pays in the base (fcib), a buy in the quote (fciq),
+    //  unless the order says otherwise.
+    s_fixture_t fixture = s_setup_policy (0, 1, VB_SIM_FEE_SPENT);
+    vb_sim_order_t order;
+    int64_t free, locked;
+    //  Alice offers 1 BTC at 50000.00: 1 BTC + 0.1 % = 1.001 BTC held.
+    cr_assert_eq (s_limit (&fixture, "alice", VB_SIM_SELL, 5000000, 10000, VB_SIM_GTC, &order),
+                  VB_SIM_OK);
+    s_balance (fixture.engine, "alice", "BTC", &free, &locked);
+    cr_assert_eq (locked, 100100000);
+    cr_assert_eq (free, 99900000);
+    //  Bob takes 0.5 at 50000: pays 25000 + 25 USD, receives 0.5 BTC.
+    cr_assert_eq (s_limit (&fixture, "bob", VB_SIM_BUY, 5000100, 5000, VB_SIM_GTC, &order),
+                  VB_SIM_OK);
+    cr_assert_eq (order.status, VB_SIM_FILLED);
+    s_balance (fixture.engine, "bob", "USD", &free, &locked);
+    cr_assert_eq (free, INT64_C (10000000000000) - INT64_C (2502500000000));
+    cr_assert_eq (locked, 0);
+    s_balance (fixture.engine, "bob", "BTC", &free, &locked);
+    cr_assert_eq (free, 50000000);
+    //  Alice receives the full 25000 USD; 0.5 + 0.0005 BTC left her hold,
+    //  which covers the remaining 0.5 + 0.0005.
+    s_balance (fixture.engine, "alice", "USD", &free, &locked);
+    cr_assert_eq (free, INT64_C (2500000000000));
+    s_balance (fixture.engine, "alice", "BTC", &free, &locked);
+    cr_assert_eq (locked, 50050000);
+    cr_assert_eq (free, 99900000);
+    const vb_sim_fill_t *fill = vb_sim_engine_fill_at (fixture.engine, "alice", NULL, 0);
+    cr_assert (fill->fee_in_base);
+    cr_assert_eq (fill->fee_base, 50000);  //  0.0005 BTC
+    cr_assert_not (vb_sim_engine_fill_at (fixture.engine, "bob", NULL, 0)->fee_in_base);
+    //  An order's own choice: fee in the quote holds the quantity alone.
+    vb_sim_order_req_t request = {.side = VB_SIM_SELL,
+                                  .type = VB_SIM_LIMIT,
+                                  .tif = VB_SIM_GTC,
+                                  .price = 6000000,
+                                  .qty = 1000,
+                                  .fee_pref = VB_SIM_FEE_PREF_QUOTE};
+    cr_assert_eq (vb_sim_engine_place (fixture.engine, "alice", fixture.btc, &request, &order),
+                  VB_SIM_OK);
+    s_balance (fixture.engine, "alice", "BTC", &free, &locked);
+    cr_assert_eq (locked, 50050000 + 10000000);
+    request.fee_pref = 7;
+    cr_assert_eq (vb_sim_engine_place (fixture.engine, "alice", fixture.btc, &request, &order),
+                  VB_SIM_ERR_INVALID);
+    //  Canceling both gives everything back: 2 - 0.5 - 0.0005 BTC.
+    cr_assert_eq (vb_sim_engine_cancel_all (fixture.engine, "alice", NULL), 2);
+    s_balance (fixture.engine, "alice", "BTC", &free, &locked);
+    cr_assert_eq (locked, 0);
+    cr_assert_eq (free, 149950000);
+    s_teardown (&fixture);
+
+    vb_clock_t *clock = vb_clock_new_manual (0, T0_NS);
+    sim_engine_config_t config = SIM_ENGINE_CONFIG_DEFAULT;
+    config.fee_policy = 3;  //  No such policy
+    cr_assert_null (sim_engine_new (clock, 1, &config));
+    vb_clock_destroy (&clock);
 }
