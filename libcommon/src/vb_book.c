@@ -14,7 +14,9 @@
     worst or best end of the side, a new empty block opens beside it); a
     block that falls below a quarter full merges with a neighbour when the
     two fit in three quarters of a block, and an empty block leaves the
-    index. Unused blocks go to a spare list and are reused.
+    index. Unused blocks go to a spare list and are reused. Venues list a
+    message's levels in price order, so each side remembers the block of
+    its last search (the "finger") and tries it before the index.
 
     Keys. While a side is "exact" every price is held as one int64 at the
     side's common exponent (the finest exponent seen since the side was last

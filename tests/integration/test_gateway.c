@@ -558,7 +558,7 @@ s_expect_clean (s_world_t *self)
     cr_expect_eq (self->crossed_synced, 0, "a SYNCED book was crossed");
 }
 
-Test (gateway, binance_books_match_the_sim_and_recover_from_every_fault, .timeout = 240)
+Test (gateway, binance_books_match_the_sim_and_recover_from_every_fault)
 {
     s_world_t world;
     const char *names[] = {"BTC-USDT", "ETH-USDT"};
@@ -576,7 +576,7 @@ Test (gateway, binance_books_match_the_sim_and_recover_from_every_fault, .timeou
     s_world_stop (&world);
 }
 
-Test (gateway, kraken_books_match_the_sim_and_recover_from_every_fault, .timeout = 240)
+Test (gateway, kraken_books_match_the_sim_and_recover_from_every_fault)
 {
     s_world_t world;
     const char *names[] = {"BTC-USD", "ETH-USD"};
@@ -596,7 +596,7 @@ Test (gateway, kraken_books_match_the_sim_and_recover_from_every_fault, .timeout
     s_world_stop (&world);
 }
 
-Test (gateway, snapshot_endpoint_answers_books_and_refuses_the_rest, .timeout = 120)
+Test (gateway, snapshot_endpoint_answers_books_and_refuses_the_rest)
 {
     s_world_t world;
     const char *names[] = {"BTC-USDT"};
@@ -677,7 +677,7 @@ Test (gateway, refuses_an_unknown_venue_or_symbol_naming_it)
     s_refused (bad_symbol, "btcusdt");
 }
 
-Test (gateway, rolls_connections_over_before_the_venue_closes_them, .timeout = 120)
+Test (gateway, rolls_connections_over_before_the_venue_closes_them)
 {
     //  The sim closes every WebSocket connection after 3 s; told so, the
     //  gateway opens a replacement 300 ms (a tenth) before that and switches
