@@ -116,6 +116,9 @@ s_topic_destroy (s_topic_t **self_p)
     }
 }
 
+//  --------------------------------------------------------------------------
+//  zhashx item destructor.
+
 static void
 s_topic_free (void **item)
 {
@@ -1134,7 +1137,7 @@ vb_sub_latency_histogram (vb_sub_t *self, uint64_t counts[VB_SUB_LATENCY_BUCKETS
 }
 
 //  --------------------------------------------------------------------------
-//  Settings.
+//  Use a test clock for protocol timers.
 
 void
 vb_sub_set_clock (vb_sub_t *self, vb_clock_t *clock)
@@ -1142,6 +1145,9 @@ vb_sub_set_clock (vb_sub_t *self, vb_clock_t *clock)
     assert (self);
     self->clock = clock;
 }
+
+//  --------------------------------------------------------------------------
+//  Set the request timeout.
 
 int
 vb_sub_set_snapshot_timeout_ms (vb_sub_t *self, uint32_t timeout_ms)
@@ -1153,6 +1159,9 @@ vb_sub_set_snapshot_timeout_ms (vb_sub_t *self, uint32_t timeout_ms)
     return 0;
 }
 
+//  --------------------------------------------------------------------------
+//  Set the recovery buffer bound.
+
 int
 vb_sub_set_buffer_max (vb_sub_t *self, size_t frames)
 {
@@ -1162,6 +1171,9 @@ vb_sub_set_buffer_max (vb_sub_t *self, size_t frames)
     self->buffer_max = frames;
     return 0;
 }
+
+//  --------------------------------------------------------------------------
+//  Seed the retry backoff.
 
 void
 vb_sub_set_seed (vb_sub_t *self, uint64_t seed)

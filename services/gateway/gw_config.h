@@ -45,7 +45,7 @@ typedef struct {
     int hwm;                     //  PUB send high-water mark (frames)
     size_t frame_max;            //  Largest reassembled WebSocket message (bytes)
     size_t send_queue_max;       //  Outgoing WS messages queued per connection
-    int64_t stale_ms;            //  Stale bound when the adapter gives none
+    int64_t stale_ms;            //  Shorter stale bound than the venue's (0 = venue's)
     int64_t ws_ping_ms;          //  WebSocket ping interval
     int64_t ws_lifetime_ms;      //  Shorter connection lifetime than the venue's (0 = venue's)
     int64_t rollover_margin_ms;  //  Start the replacement this long before lifetime ends

@@ -27,6 +27,10 @@
 #define GW_HOST_MAX 256
 //  Largest rollover margin as a fraction of the lifetime (1/10).
 #define GW_ROLLOVER_FRACTION 10
+//  Stale bound when neither the venue nor the operator gives one.
+#define GW_STALE_DEFAULT_MS 30000
+//  Pings that may go unanswered before a connection is dead.
+#define GW_PINGS_UNANSWERED 2
 //  Default ports.
 #define GW_PORT_WS  80
 #define GW_PORT_WSS 443
@@ -56,7 +60,8 @@ typedef struct {
     int64_t rx_ts_ns;        //  Realtime of the message's first fragment
     bool rx_binary;          //  The message is binary (ignored)
     int64_t opened_ns;       //  Monotonic time it opened
-    int64_t last_rx_ns;      //  Monotonic time of the last frame or pong
+    int64_t last_rx_ns;      //  Monotonic time of the last frame or pong (liveness)
+    int64_t last_frame_ns;   //  Monotonic time of the last data frame (staleness)
     int64_t ping_at_ns;      //  Next WebSocket ping
     int64_t app_ping_at_ns;  //  Next application ping
     bool ping_due;           //  Write a ping at the next writeable
@@ -314,6 +319,7 @@ s_link_open (s_link_t *link)
     link->state = S_LINK_OPEN;
     link->opened_ns = now;
     link->last_rx_ns = now;
+    link->last_frame_ns = now;
     link->ping_at_ns = now + self->settings->ws_ping_ms * VB_NS_PER_MS;
     link->app_ping_at_ns = now + slot->connection.app_ping_ms * VB_NS_PER_MS;
     if (!link->queue)
@@ -360,6 +366,7 @@ s_link_receive (s_link_t *link, struct lws *wsi, const char *data, size_t length
     if (link->state != S_LINK_OPEN)
         return 0;
     link->last_rx_ns = vb_clock_now_mono_ns ();
+    link->last_frame_ns = link->last_rx_ns;
     if (link->rx_length == 0) {
         link->rx_ts_ns = vb_clock_now_real_ns ();
         link->rx_binary = lws_frame_is_binary (wsi);
@@ -523,10 +530,20 @@ s_tick (lws_sorted_usec_list_t *sul)
         s_link_t *link = slot->active;
         if (!link || link->state != S_LINK_OPEN)
             continue;
-        if (now - link->last_rx_ns > slot->stale_ns) {
+        //  Stale: the stream sent no data (pongs do not count) for the bound.
+        if (now - link->last_frame_ns > slot->stale_ns) {
             vb_log_warning ("ws stale connection=%zu silent_ms=%" PRId64, index,
-                            (now - link->last_rx_ns) / VB_NS_PER_MS);
+                            (now - link->last_frame_ns) / VB_NS_PER_MS);
             s_active_down (self, slot, "stale");
+            s_retire (link);
+            continue;
+        }
+        //  Dead: not even a pong for two ping intervals.
+        if (now - link->last_rx_ns >
+            GW_PINGS_UNANSWERED * self->settings->ws_ping_ms * VB_NS_PER_MS) {
+            vb_log_warning ("ws ping unanswered connection=%zu silent_ms=%" PRId64, index,
+                            (now - link->last_rx_ns) / VB_NS_PER_MS);
+            s_active_down (self, slot, "reconnect");
             s_retire (link);
             continue;
         }
@@ -659,8 +676,12 @@ gw_session_start (gw_session_t *self)
             (slot->connection.lifetime_ms == 0 ||
              self->settings->ws_lifetime_ms < slot->connection.lifetime_ms))
             slot->connection.lifetime_ms = self->settings->ws_lifetime_ms;
+        //  The venue's bound (GW_STALE_DEFAULT_MS when it gives none), or
+        //  the operator's when that is shorter.
         int64_t stale_ms =
-            slot->connection.stale_ms > 0 ? slot->connection.stale_ms : self->settings->stale_ms;
+            slot->connection.stale_ms > 0 ? slot->connection.stale_ms : GW_STALE_DEFAULT_MS;
+        if (self->settings->stale_ms > 0 && self->settings->stale_ms < stale_ms)
+            stale_ms = self->settings->stale_ms;
         slot->stale_ns = stale_ms * VB_NS_PER_MS;
         slot->send_interval_ns = slot->connection.max_messages_per_s > 0
                                      ? VB_NS_PER_SEC / slot->connection.max_messages_per_s

@@ -10,10 +10,12 @@
     - on close or error calls the adapter's closed, then reconnects after an
       exponential backoff with full jitter (vb_backoff); a connection that
       stayed up stable_ms resets the backoff;
-    - sends a WebSocket ping every ws_ping_ms and the adapter's app-level
+        - sends a WebSocket ping every ws_ping_ms and the adapter's app-level
       ping text every app_ping_ms; a connection with no frame and no pong
-      for stale_ms is stale: the core marks its books STALE, the adapter's
-      closed runs and the session reconnects;
+      for two ping intervals is dead (reconnect); a connection with no data
+      frame for the stale bound (the venue's stale_ms, or the operator's
+      shorter gateway/stale) is stale: the core marks its books STALE, the
+      adapter's closed runs and the session reconnects;
     - rolls over make-before-break when the venue's lifetime is ending: it
       opens a replacement rollover_margin before the end (at most a tenth of
       the lifetime); once the replacement is open it becomes the connection

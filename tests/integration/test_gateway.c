@@ -60,6 +60,7 @@ typedef struct {
     uint64_t breaks;            //  RESYNCING or STALE statuses seen
     uint64_t rollovers;         //  ... of which for reason "rollover"
     uint64_t reconnects;        //  ... of which for reason "reconnect"
+    uint64_t stales;            //  STALE statuses seen
 } s_mirror_t;
 
 typedef struct {
@@ -302,6 +303,8 @@ s_pump (s_world_t *self, int timeout_ms)
                     mirror->rollovers++;
                 if (strcmp (envelope->status->reason, "reconnect") == 0)
                     mirror->reconnects++;
+                if (envelope->status->book_state == VENUEBUS__BOOK_STATE__STALE)
+                    mirror->stales++;
             }
             mirror->state = envelope->status->book_state;
             break;
@@ -699,6 +702,22 @@ Test (gateway, rolls_connections_over_before_the_venue_closes_them)
     cr_expect_eq (mirror->reconnects, 0, "the venue closed a live connection first");
     s_wait_synced (&world, WAIT_MS);
     s_verify (&world, mirror);
+    s_expect_clean (&world);
+    s_world_stop (&world);
+}
+
+Test (gateway, marks_a_stalled_stream_stale_and_rebuilds_the_book)
+{
+    //  The sim holds every stream's frames for 3 s; with a 1 s stale bound
+    //  the gateway reports STALE, reconnects, and rebuilds once data flows.
+    s_world_t world;
+    const char *names[] = {"BTC-USDT"};
+    const char *rest_names[] = {"BTCUSDT"};
+    const char *gateway_extra[] = {"--stale", "1s", NULL};
+    s_world_start_with (&world, "binance", "BTC-USDT", names, rest_names, 1, NULL, gateway_extra);
+    s_wait_synced (&world, WAIT_MS);
+    s_fault (&world, "{\"fault\":\"stall\",\"stream\":\"*\",\"ms\":3000}", "BTC-USDT");
+    cr_expect_geq (world.mirrors[0].stales, 1, "the break was not reported as STALE");
     s_expect_clean (&world);
     s_world_stop (&world);
 }

@@ -282,6 +282,15 @@ typedef struct {
     int (*stream_opened) (vb_exec_t *self, int64_t now_ms, const vb_exec_sink_t *sink);
     int (*stream_frame) (vb_exec_t *self, const char *text, size_t length, int64_t now_ms,
                          const vb_exec_sink_t *sink);
+
+    //  Private stream, second step for venues whose stream_opened asked for a
+    //  token through sink->request (Kraken GetWebSocketsToken): once the
+    //  router has parse()d the answer to that request (outcome OK), it calls
+    //  stream_token to send the subscription through sink->send. `token` is
+    //  the token text, or NULL to use the one parse() kept from the last
+    //  STREAM_TOKEN answer. Returns 0 or a negative VB_E* (VB_ESTATE when no
+    //  token is known). NULL for venues that need no token (Binance).
+    int (*stream_token) (vb_exec_t *self, const char *token, const vb_exec_sink_t *sink);
 } vb_exec_ops_t;
 
 //  Base of every adapter state: the ops pointer comes first.
