@@ -7,14 +7,28 @@
     client accepts only when told to (allow_insecure_http); the tests also
     show that without that flag an http:// address is refused, and that an
     https:// address pointed at this plain server fails the TLS handshake
-    rather than falling back.
+    rather than falling back. A second, real TLS endpoint (OpenSSL, with a
+    self-signed certificate for "localhost" made at test time) shows that
+    the peer certificate and the host name are verified, and that a CA file
+    makes that certificate trusted. That endpoint is `openssl s_server
+    -HTTP` from the openssl command (the test links libcrypto, not libssl).
     SPDX-License-Identifier: MPL-2.0
 */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include "vault_kv2_server.h"
 #include "vb_error.h"
 #include "vb_vault.h"
+
+extern char **environ;
 
 #define CAPACITY    64
 #define SHORT_MS    300   //  Timeout for the test that waits on a silent server
@@ -248,4 +262,150 @@ Test (vb_vault, checks_timeout_range)
     cr_assert_eq (vb_vault_set_timeout (s_vault, 0), VB_EINVAL);
     cr_assert_eq (vb_vault_set_timeout (s_vault, VB_VAULT_TIMEOUT_MS_MAX + 1), VB_EINVAL);
     cr_assert_eq (vb_vault_set_timeout (s_vault, 1), 0);
+}
+
+//  A real TLS endpoint: `openssl s_server -HTTP`, which serves files under
+//  its working directory over TLS, with a certificate made here. The file
+//  v1/secret/data/venuebus/main holds the KV v2 reply, so a GET of
+//  /v1/secret/data/venuebus/main gets it (as HTTP/1.0 200, closed after).
+typedef struct {
+    pid_t pid;          //  The openssl process
+    int port;           //  Its port on 127.0.0.1
+    char dir[32];       //  Its working directory
+    char ca_file[128];  //  The certificate, PEM, for vb_vault_set_ca_file
+} tls_server_t;
+
+//  Write text to dir/name, creating the directories on the way.
+static void
+s_write_under (const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf (path, sizeof (path), "%s/%s", dir, name);
+    for (char *slash = strchr (path + strlen (dir) + 1, '/'); slash;
+         slash = strchr (slash + 1, '/')) {
+        *slash = '\0';
+        mkdir (path, 0700);
+        *slash = '/';
+    }
+    FILE *file = fopen (path, "w");
+    cr_assert_not_null (file, "%s", path);
+    cr_assert_eq (fputs (text, file) >= 0, true);
+    fclose (file);
+}
+
+//  Make a P-256 key and a self-signed certificate for DNS:localhost with
+//  libcrypto, then start openssl s_server on 127.0.0.1:0 and read the port
+//  from its "ACCEPT 127.0.0.1:<port>" line.
+static void
+s_tls_start (tls_server_t *self)
+{
+    memset (self, 0, sizeof (*self));
+    snprintf (self->dir, sizeof (self->dir), "/tmp/vb-vault-XXXXXX");
+    cr_assert_not_null (mkdtemp (self->dir));
+    EVP_PKEY *key = EVP_EC_gen ("P-256");
+    cr_assert_not_null (key);
+    X509 *cert = X509_new ();
+    X509_set_version (cert, 2);
+    ASN1_INTEGER_set (X509_get_serialNumber (cert), 1);
+    X509_gmtime_adj (X509_getm_notBefore (cert), -60);
+    X509_gmtime_adj (X509_getm_notAfter (cert), 3600);
+    X509_set_pubkey (cert, key);
+    X509_NAME *name = X509_get_subject_name (cert);
+    X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1,
+                                -1, 0);
+    X509_set_issuer_name (cert, name);
+    X509V3_CTX v3;
+    X509V3_set_ctx (&v3, cert, cert, NULL, NULL, 0);
+    X509_EXTENSION *san = X509V3_EXT_conf_nid (NULL, &v3, NID_subject_alt_name, "DNS:localhost");
+    cr_assert_not_null (san);
+    X509_add_ext (cert, san, -1);
+    X509_EXTENSION_free (san);
+    cr_assert_gt (X509_sign (cert, key, EVP_sha256 ()), 0);
+
+    char key_file[128];
+    snprintf (self->ca_file, sizeof (self->ca_file), "%s/ca.pem", self->dir);
+    snprintf (key_file, sizeof (key_file), "%s/key.pem", self->dir);
+    FILE *file = fopen (self->ca_file, "w");
+    cr_assert_not_null (file);
+    cr_assert_eq (PEM_write_X509 (file, cert), 1);
+    fclose (file);
+    file = fopen (key_file, "w");
+    cr_assert_not_null (file);
+    cr_assert_eq (PEM_write_PrivateKey (file, key, NULL, NULL, 0, NULL, NULL), 1);
+    fclose (file);
+    X509_free (cert);
+    EVP_PKEY_free (key);
+    s_write_under (self->dir, "v1/secret/data/venuebus/main", s_kv_routes[0].body);
+
+    int out[2];
+    cr_assert_eq (pipe (out), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init (&actions);
+    posix_spawn_file_actions_addchdir_np (&actions, self->dir);
+    posix_spawn_file_actions_adddup2 (&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addopen (&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addclose (&actions, out[0]);
+    char *argv[] = {"openssl", "s_server",    "-quiet", "-HTTP",  "-accept", "127.0.0.1:0",
+                    "-cert",   self->ca_file, "-key",   key_file, NULL};
+    cr_assert_eq (posix_spawnp (&self->pid, "openssl", &actions, NULL, argv, environ), 0,
+                  "the openssl command (Debian package openssl) is needed for this test");
+    posix_spawn_file_actions_destroy (&actions);
+    close (out[1]);
+    //  Read until the ACCEPT line: s_server is listening once it is printed.
+    char line[256] = "";
+    size_t used = 0;
+    while (used < sizeof (line) - 1 && !strchr (line, '\n')) {
+        ssize_t got = read (out[0], line + used, sizeof (line) - 1 - used);
+        if (got <= 0)
+            break;
+        used += (size_t)got;
+        line[used] = '\0';
+    }
+    close (out[0]);
+    const char *accept_line = strstr (line, "ACCEPT 127.0.0.1:");
+    cr_assert_not_null (accept_line, "openssl s_server said: %s", line);
+    self->port = atoi (accept_line + strlen ("ACCEPT 127.0.0.1:"));
+    cr_assert_gt (self->port, 0);
+}
+
+//  Stop the openssl process we started, by its pid, and remove its files.
+static void
+s_tls_stop (tls_server_t *self)
+{
+    kill (self->pid, SIGTERM);
+    waitpid (self->pid, NULL, 0);
+    char command[96];
+    snprintf (command, sizeof (command), "rm -rf '%s'", self->dir);
+    cr_assert_eq (system (command), 0);
+}
+
+Test (vb_vault, verifies_the_server_certificate_and_host_name)
+{
+    tls_server_t server;
+    s_tls_start (&server);
+    char addr[64];
+
+    //  A certificate no trusted CA signed: refused, nothing read.
+    snprintf (addr, sizeof (addr), "https://localhost:%d", server.port);
+    cr_assert_eq (vb_vault_set_addr (s_vault, addr, false), 0);
+    cr_assert_eq (vb_vault_read (s_vault, "secret", "venuebus/main", s_fields, 3), VB_EIO);
+    cr_assert (strstr (vb_vault_error (s_vault), "certificate"), "%s", vb_vault_error (s_vault));
+    cr_assert_eq (s_fields[0].length, 0);
+
+    //  Trusted through the CA file, on the name in the certificate: read.
+    cr_assert_eq (vb_vault_set_ca_file (s_vault, server.ca_file), 0);
+    int rc = vb_vault_read (s_vault, "secret", "venuebus/main", s_fields, 3);
+    cr_assert_eq (rc, 0, "%s", vb_vault_error (s_vault));
+    cr_assert_str_eq (s_key, KV_API_KEY);
+    cr_assert_str_eq (s_secret, KV_API_SECRET);
+
+    //  Trusted certificate, but the address's host (127.0.0.1) is not the
+    //  certificate's name (DNS:localhost): refused.
+    snprintf (addr, sizeof (addr), "https://127.0.0.1:%d", server.port);
+    cr_assert_eq (vb_vault_set_addr (s_vault, addr, false), 0);
+    cr_assert_eq (vb_vault_read (s_vault, "secret", "venuebus/main", s_fields, 3), VB_EIO);
+    cr_assert_eq (s_fields[1].length, 0);
+    cr_assert_str_eq (s_secret, "");
+
+    s_tls_stop (&server);
 }

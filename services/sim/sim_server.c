@@ -301,13 +301,14 @@ vb_sim_response_header (vb_sim_response_t *response, const char *name, const cha
     return 0;
 }
 
-static bool
-s_response_has_header (vb_sim_response_t *response, const char *name)
+const char *
+vb_sim_response_header_value (const vb_sim_response_t *response, const char *name)
 {
+    assert (response && name);
     for (size_t i = 0; i < response->header_count; i++)
         if (strcasecmp (response->names[i], name) == 0)
-            return true;
-    return false;
+            return response->values[i];
+    return NULL;
 }
 
 static void
@@ -593,18 +594,19 @@ s_dispatch (vb_sim_server_t *self, s_http_t *http)
     } else {
         sim_fault_t fault;
         if (sim_faults_take (self->faults, SIM_FAULT_HTTP_STATUS, NULL, &fault)) {
-            if (self->ops->error_response)
-                self->ops->error_response (self->venue, fault.status, response);
-            if (response->status == 0)
-                vb_sim_response_printf (response, fault.status, "{\"error\":\"simulated HTTP %d\"}",
-                                        fault.status);
-            if ((fault.status == 418 || fault.status == 429 || fault.status == 503) &&
-                !s_response_has_header (response, "Retry-After")) {
+            //  Retry-After first, so that the personality's body can quote
+            //  it (Binance's 418 names the end of the ban).
+            if (fault.status == 418 || fault.status == 429 || fault.status == 503) {
                 char seconds[32];
                 int64_t value = fault.ms > 0 ? (fault.ms + 999) / 1000 : SIM_RETRY_AFTER_S;
                 snprintf (seconds, sizeof seconds, "%" PRId64, value);
                 vb_sim_response_header (response, "Retry-After", seconds);
             }
+            if (self->ops->error_response)
+                self->ops->error_response (self->venue, fault.status, response);
+            if (response->status == 0)
+                vb_sim_response_printf (response, fault.status, "{\"error\":\"simulated HTTP %d\"}",
+                                        fault.status);
             vb_log_info ("sim fault applied fault=http_status status=%d path=%s", fault.status,
                          http->path);
         } else {
@@ -1057,6 +1059,24 @@ s_ws_receive (vb_sim_server_t *self, vb_sim_conn_t *conn, struct lws *wsi, const
 }
 
 //  --------------------------------------------------------------------------
+//  Refuse a request the core cannot hand over (bad Content-Length, body
+//  over http_body_max): in the venue's error shape when the personality
+//  has one (ops->error_response; /_sim/ paths always get the core's).
+
+static void
+s_refuse (vb_sim_server_t *self, s_http_t *http, int status, const char *message)
+{
+    vb_sim_response_t *response = &http->response;
+    bool own = strncmp (http->path, SIM_PATH_PREFIX, strlen (SIM_PATH_PREFIX)) == 0;
+    if (!own && self->ops->error_response)
+        self->ops->error_response (self->venue, status, response);
+    if (response->status == 0)
+        s_error_json (response, status, message);
+    vb_log_info ("sim http refused status=%d reason=\"%s\" peer=%s path=%s", status, message,
+                 http->peer, http->path);
+}
+
+//  --------------------------------------------------------------------------
 //  The one lws callback.
 
 static int
@@ -1079,14 +1099,14 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
                 bool valid = end && *end == '\0' && length_text[0] != '-';
                 free (length_text);
                 if (!valid) {
-                    s_error_json (&http->response, 400, "bad Content-Length");
+                    s_refuse (self, http, 400, "bad Content-Length");
                     http->close_after = true;
                     http->phase = S_HTTP_HEADERS;
                     lws_callback_on_writable (wsi);
                     return 0;
                 }
                 if (expected > self->config.http_body_max) {
-                    s_error_json (&http->response, 413, "request body too large");
+                    s_refuse (self, http, 413, "request body too large");
                     http->close_after = true;
                     http->phase = S_HTTP_HEADERS;
                     lws_callback_on_writable (wsi);
@@ -1119,7 +1139,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             if (!http || http->phase != S_HTTP_COLLECTING)
                 return 0;
             if (http->body_too_large) {
-                s_error_json (&http->response, 413, "request body too large");
+                s_refuse (self, http, 413, "request body too large");
                 http->phase = S_HTTP_HEADERS;
                 lws_callback_on_writable (wsi);
             } else

@@ -4,9 +4,19 @@
 #include "vbt_http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VBT_TCP_CHUNK 65536
 
 typedef struct {
     char *data;     //  Bytes so far, NUL-terminated
@@ -101,4 +111,79 @@ vbt_http_header (const vbt_http_response_t *response, const char *name, char *va
         line = end ? end + 2 : NULL;
     }
     return -1;
+}
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+int
+vbt_tcp_exchange (const char *host, int port, const void *data, size_t length, int timeout_ms,
+                  char **reply, size_t *reply_length)
+{
+    *reply = NULL;
+    *reply_length = 0;
+    char service[16];
+    snprintf (service, sizeof service, "%d", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *found = NULL;
+    if (getaddrinfo (host, service, &hints, &found) != 0 || !found)
+        return -1;
+    int fd = socket (found->ai_family, found->ai_socktype, found->ai_protocol);
+    if (fd < 0 || connect (fd, found->ai_addr, found->ai_addrlen) != 0) {
+        freeaddrinfo (found);
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    freeaddrinfo (found);
+    s_buffer_t buffer = {.data = calloc (1, 1)};
+    if (!buffer.data) {
+        close (fd);
+        return -1;
+    }
+    int64_t deadline = s_now_ms () + timeout_ms;
+    const char *p = data;
+    size_t left = length;
+    int closed = 0;
+    while (!closed) {
+        int64_t wait = deadline - s_now_ms ();
+        if (wait <= 0)
+            break;
+        struct pollfd item = {.fd = fd, .events = POLLIN | (left ? POLLOUT : 0)};
+        int ready = poll (&item, 1, (int)wait);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            break;
+        if (item.revents & POLLIN) {
+            char chunk[VBT_TCP_CHUNK];
+            ssize_t got = recv (fd, chunk, sizeof chunk, 0);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0)
+                closed = 1;  //  Orderly close, or reset by the server
+            else if (s_append (chunk, 1, (size_t)got, &buffer) != (size_t)got)
+                break;
+        } else if (item.revents & (POLLHUP | POLLERR))
+            closed = 1;
+        else if (left && (item.revents & POLLOUT)) {
+            ssize_t sent = send (fd, p, left, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (sent < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            if (sent < 0) {
+                left = 0;  //  The server stopped reading: see what it says
+                continue;
+            }
+            p += sent;
+            left -= (size_t)sent;
+        }
+    }
+    close (fd);
+    *reply = buffer.data;
+    *reply_length = buffer.length;
+    return closed;
 }

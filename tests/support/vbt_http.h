@@ -29,4 +29,13 @@ void vbt_http_response_free (vbt_http_response_t *response);
 int vbt_http_header (const vbt_http_response_t *response, const char *name, char *value,
                      size_t size);
 
+//  Raw TCP, for malformed-input tests: connect to host:port, send `length`
+//  bytes of `data`, then read until the server closes the connection or
+//  timeout_ms passes. *reply gets what was read (NUL-terminated; free it),
+//  *reply_length its size. Returns 1 when the server closed the
+//  connection, 0 when it was still open at the timeout, -1 when the
+//  connection failed (*reply is then NULL).
+int vbt_tcp_exchange (const char *host, int port, const void *data, size_t length, int timeout_ms,
+                      char **reply, size_t *reply_length);
+
 #endif

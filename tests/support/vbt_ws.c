@@ -34,6 +34,7 @@ struct _vbt_ws_t {
     char *message;       //  Last message, NUL-terminated
     size_t pings;        //  Pings seen
     bool auto_pong;      //  Answer pings
+    int close_status;    //  Code of the server's close frame, 0 if none
 };
 
 static int64_t
@@ -250,6 +251,18 @@ vbt_ws_send_raw (vbt_ws_t *self, const void *data, size_t length)
 }
 
 int
+vbt_ws_send_binary (vbt_ws_t *self, const void *data, size_t length)
+{
+    return s_send_frame (self, VBT_WS_OP_BINARY, data, length);
+}
+
+int
+vbt_ws_close_status (vbt_ws_t *self)
+{
+    return self->close_status;
+}
+
+int
 vbt_ws_recv (vbt_ws_t *self, int timeout_ms, const char **text, size_t *length)
 {
     int64_t deadline = s_now_ms () + timeout_ms;
@@ -285,8 +298,11 @@ vbt_ws_recv (vbt_ws_t *self, int timeout_ms, const char **text, size_t *length)
                 }
                 if (opcode == VBT_WS_OP_PONG)
                     continue;
-                if (opcode == VBT_WS_OP_CLOSE)
+                if (opcode == VBT_WS_OP_CLOSE) {
+                    if (payload >= 2)
+                        self->close_status = (data[0] << 8) | data[1];
                     return VBT_WS_CLOSED;
+                }
                 if (opcode != VBT_WS_OP_TEXT && opcode != VBT_WS_OP_BINARY)
                     return VBT_WS_ERROR;
                 char *message = realloc (self->message, (size_t)payload + 1);

@@ -36,6 +36,13 @@ int vbt_ws_send_text (vbt_ws_t *self, const char *text, size_t length);
 //  Send raw bytes on the socket (for malformed-input tests). Returns 0 or -1.
 int vbt_ws_send_raw (vbt_ws_t *self, const void *data, size_t length);
 
+//  Send one masked binary frame. Returns 0 or -1.
+int vbt_ws_send_binary (vbt_ws_t *self, const void *data, size_t length);
+
+//  Status code of the server's close frame (e.g. 1009 for a message too
+//  large), 0 while none has arrived or when it carried no code.
+int vbt_ws_close_status (vbt_ws_t *self);
+
 //  Wait up to timeout_ms for the next message. On VBT_WS_TEXT, *text
 //  (NUL-terminated, borrowed until the next call) and *length are set.
 //  Pings are answered on the way (unless auto-pong is off) and pongs skipped.

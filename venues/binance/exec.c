@@ -1,6 +1,7 @@
 /*  exec.c — Binance Spot execution adapter for venuebus-router, behind
     vb_exec.h: rate limits as data, instrument rules, signed request builders.
-    Answers are parsed in exec_parse.c, the private stream in exec_stream.c.
+    Answers are parsed in exec_parse.c, instrument rules are exec_rules.c,
+    the private stream is exec_stream.c.
 
     Rate limits (venues.md 1.7, 6.3; the venue counts over fixed wall-clock
     windows). vb_ratelimit.h: a GCRA bucket admits at most burst + W * limit /
@@ -31,7 +32,7 @@
     rescaled to the instrument's tick and step precision and printed with
     vb_decimal_format: never a double.
 
-    Local checks before a place (the venue's filters.md rules): a known,
+    Local checks before a place (exec_rules.c; the venue's filters.md): a known,
     TRADING symbol; quantity a positive multiple of LOT_SIZE stepSize within
     minQty..maxQty (and MARKET_LOT_SIZE for market orders when it is set);
     a LIMIT price a positive multiple of PRICE_FILTER tickSize within
@@ -51,14 +52,11 @@
 #define S_WS_DEFAULT      "wss://ws-api.binance.com:443"
 #define S_RECV_WINDOW_MS  5000
 #define S_RECV_WINDOW_MAX 60000
-#define S_CLIENT_ID_MAX   36  //  venues.md 6.2
 #define S_QUERY_MAX       1024
 #define S_MINUTE_NS       (INT64_C (60) * INT64_C (1000000000))
 #define S_TEN_SECONDS_NS  (INT64_C (10) * INT64_C (1000000000))
 #define S_DAY_NS          (INT64_C (86400) * INT64_C (1000000000))
 #define S_TRADES_LIMIT    "1000"  //  myTrades rows per answer (the venue's maximum)
-#define S_STATUS_TRADING  "TRADING"
-#define S_DECIMAL_BASE    10
 
 //  Weights (venues.md 1.4).
 #define S_WEIGHT_PLACE         1
@@ -239,52 +237,6 @@ s_set_rest_url (vb_exec_t *base, const char *rest_url)
     if (rc)
         return rc;
     memcpy (self->rest_url, url, sizeof (url));
-    return 0;
-}
-
-//  --------------------------------------------------------------------------
-//  Instrument lookups and replacement.
-
-const vb_binance_instrument_t *
-vb_binance_exec_instrument (vb_binance_exec_t *self, const char *symbol)
-{
-    if (!self || !symbol)
-        return NULL;
-    return (const vb_binance_instrument_t *)zhashx_lookup (self->by_symbol, symbol);
-}
-
-const vb_binance_instrument_t *
-vb_binance_exec_instrument_normalised (vb_binance_exec_t *self, const char *normalised)
-{
-    if (!self || !normalised)
-        return NULL;
-    return (const vb_binance_instrument_t *)zhashx_lookup (self->by_normalised, normalised);
-}
-
-int
-vb_binance_exec_set_instruments (vb_binance_exec_t *self, vb_binance_instrument_t *instruments,
-                                 size_t count)
-{
-    zhashx_t *by_symbol = zhashx_new ();
-    zhashx_t *by_normalised = zhashx_new ();
-    if (!by_symbol || !by_normalised) {
-        zhashx_destroy (&by_symbol);
-        zhashx_destroy (&by_normalised);
-        free (instruments);
-        return VB_ENOMEM;
-    }
-    for (size_t index = 0; index < count; index++) {
-        //  A symbol listed twice keeps its first rules
-        zhashx_insert (by_symbol, instruments[index].symbol, &instruments[index]);
-        zhashx_insert (by_normalised, instruments[index].normalised, &instruments[index]);
-    }
-    zhashx_destroy (&self->by_symbol);
-    zhashx_destroy (&self->by_normalised);
-    free (self->instruments);
-    self->by_symbol = by_symbol;
-    self->by_normalised = by_normalised;
-    self->instruments = instruments;
-    self->instrument_count = count;
     return 0;
 }
 
@@ -516,230 +468,6 @@ s_request_finish (vb_binance_exec_t *self, vb_exec_request_t *request, const cha
     return 0;
 }
 
-//  A client order id the venue takes: [A-Za-z0-9_-]{1,36} (venues.md 6.2).
-static bool
-s_client_id_valid (const char *id)
-{
-    if (!id)
-        return false;
-    size_t length = strlen (id);
-    if (length == 0 || length > S_CLIENT_ID_MAX)
-        return false;
-    for (size_t i = 0; i < length; i++) {
-        char c = id[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return false;
-    }
-    return true;
-}
-
-//  --------------------------------------------------------------------------
-//  Exact decimal checks.
-
-//  The decimal without trailing fraction zeros (zero becomes 0e0).
-static vb_decimal_t
-s_trim (vb_decimal_t value)
-{
-    if (value.mantissa == 0)
-        return (vb_decimal_t){0, 0};
-    while (value.exponent < 0 && value.mantissa % S_DECIMAL_BASE == 0) {
-        value.mantissa /= S_DECIMAL_BASE;
-        value.exponent++;
-    }
-    return value;
-}
-
-//  value at the precision `step` implies (at most 10^0), when it is an exact
-//  multiple of step; step must be positive. Returns 0 or VB_EINVAL.
-static int
-s_on_step (vb_decimal_t value, vb_decimal_t step, vb_decimal_t *out)
-{
-    step = s_trim (step);
-    vb_decimal_t at_step;
-    if (vb_decimal_rescale (value, step.exponent, &at_step) || at_step.mantissa % step.mantissa)
-        return VB_EINVAL;
-    int32_t exponent = step.exponent < 0 ? step.exponent : 0;
-    return vb_decimal_rescale (value, exponent, out) ? VB_EINVAL : 0;
-}
-
-//  Compare a x b with c, exactly; all positive.
-static int
-s_product_cmp (vb_decimal_t a, vb_decimal_t b, vb_decimal_t c)
-{
-    __int128 left = (__int128)a.mantissa * b.mantissa;
-    __int128 right = c.mantissa;
-    int64_t left_exponent = (int64_t)a.exponent + b.exponent;
-    int64_t right_exponent = c.exponent;
-    const __int128 limit = (((__int128)1) << 125) / S_DECIMAL_BASE;
-    //  Bring the side with the larger exponent down; past the int128 range it is the larger one
-    while (left_exponent > right_exponent) {
-        if (left > limit)
-            return 1;
-        left *= S_DECIMAL_BASE;
-        left_exponent--;
-    }
-    while (right_exponent > left_exponent) {
-        if (right > limit)
-            return -1;
-        right *= S_DECIMAL_BASE;
-        right_exponent--;
-    }
-    return left < right ? -1 : left > right ? 1 : 0;
-}
-
-static void
-s_text (vb_decimal_t value, char *out, size_t size)
-{
-    if (vb_decimal_format (s_trim (value), out, size) < 0)
-        snprintf (out, size, "%" PRId64 "e%" PRId32, value.mantissa, value.exponent);
-}
-
-//  A local rejection: fill the result and return VB_EINVAL.
-static int s_reject (vb_exec_result_t *result, vb_exec_reason_t reason, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static int
-s_reject (vb_exec_result_t *result, vb_exec_reason_t reason, const char *format, ...)
-{
-    if (result) {
-        memset (result, 0, sizeof (*result));
-        result->outcome = VB_EXEC_REJECTED;
-        result->reason = reason;
-        va_list args;
-        va_start (args, format);
-        vsnprintf (result->venue_text, sizeof (result->venue_text), format, args);
-        va_end (args);
-    }
-    return VB_EINVAL;
-}
-
-//  --------------------------------------------------------------------------
-//  Check an order against the instrument's rules. On success price and qty
-//  are set at the tick and step precision (price only for LIMIT).
-
-static int
-s_check_order (vb_binance_exec_t *self, const vb_exec_order_t *order,
-               const vb_binance_instrument_t **instrument_p, vb_decimal_t *price, vb_decimal_t *qty,
-               vb_exec_result_t *result)
-{
-    char given[VB_DECIMAL_TEXT_MAX], bound[VB_DECIMAL_TEXT_MAX];
-    if (!s_client_id_valid (order->client_order_id))
-        return s_reject (result, VB_EXEC_REASON_INVALID_REQUEST,
-                         "client order id must be 1..%d of [A-Za-z0-9_-]", S_CLIENT_ID_MAX);
-    if (order->side != VB_EXEC_BUY && order->side != VB_EXEC_SELL)
-        return s_reject (result, VB_EXEC_REASON_INVALID_REQUEST, "side %d is not BUY or SELL",
-                         (int)order->side);
-    if (order->type != VB_EXEC_LIMIT && order->type != VB_EXEC_MARKET)
-        return s_reject (result, VB_EXEC_REASON_INVALID_REQUEST, "order type %d is not supported",
-                         (int)order->type);
-    if (order->type == VB_EXEC_LIMIT && order->tif != VB_EXEC_GTC && order->tif != VB_EXEC_IOC &&
-        order->tif != VB_EXEC_FOK)
-        return s_reject (result, VB_EXEC_REASON_INVALID_REQUEST,
-                         "time in force %d is not supported", (int)order->tif);
-    if (order->post_only && (order->type != VB_EXEC_LIMIT || order->tif != VB_EXEC_GTC))
-        return s_reject (result, VB_EXEC_REASON_INVALID_REQUEST,
-                         "post-only needs a LIMIT GTC order (sent as LIMIT_MAKER)");
-    const vb_binance_instrument_t *instrument =
-        vb_binance_exec_instrument_normalised (self, order->symbol);
-    if (!instrument)
-        return s_reject (result, VB_EXEC_REASON_UNKNOWN_SYMBOL,
-                         "unknown symbol %.40s (not in the loaded exchangeInfo)",
-                         order->symbol ? order->symbol : "(null)");
-    if (strcmp (instrument->status, S_STATUS_TRADING) != 0)
-        return s_reject (result, VB_EXEC_REASON_OTHER, "symbol %s is %s, not TRADING",
-                         instrument->symbol, instrument->status);
-    if (!instrument->has_price_filter || !instrument->has_lot_size ||
-        instrument->tick.mantissa <= 0 || instrument->step.mantissa <= 0)
-        return s_reject (result, VB_EXEC_REASON_OTHER,
-                         "symbol %s has no tick or step size in exchangeInfo", instrument->symbol);
-
-    //  Quantity: LOT_SIZE, then MARKET_LOT_SIZE for market orders
-    s_text (order->qty, given, sizeof (given));
-    if (order->qty.mantissa <= 0)
-        return s_reject (result, VB_EXEC_REASON_INVALID_QTY, "quantity %s is not positive", given);
-    if (s_on_step (order->qty, instrument->step, qty)) {
-        s_text (instrument->step, bound, sizeof (bound));
-        return s_reject (result, VB_EXEC_REASON_INVALID_QTY,
-                         "quantity %s is not a multiple of the step size %s (LOT_SIZE)", given,
-                         bound);
-    }
-    if (instrument->min_qty.mantissa > 0 && vb_decimal_cmp (*qty, instrument->min_qty) < 0) {
-        s_text (instrument->min_qty, bound, sizeof (bound));
-        return s_reject (result, VB_EXEC_REASON_INVALID_QTY,
-                         "quantity %s is below the minimum %s (LOT_SIZE)", given, bound);
-    }
-    if (instrument->max_qty.mantissa > 0 && vb_decimal_cmp (*qty, instrument->max_qty) > 0) {
-        s_text (instrument->max_qty, bound, sizeof (bound));
-        return s_reject (result, VB_EXEC_REASON_INVALID_QTY,
-                         "quantity %s is above the maximum %s (LOT_SIZE)", given, bound);
-    }
-    if (order->type == VB_EXEC_MARKET) {
-        vb_decimal_t ignored;
-        if (instrument->market_step.mantissa > 0 &&
-            s_on_step (order->qty, instrument->market_step, &ignored)) {
-            s_text (instrument->market_step, bound, sizeof (bound));
-            return s_reject (result, VB_EXEC_REASON_INVALID_QTY,
-                             "quantity %s is not a multiple of %s (MARKET_LOT_SIZE)", given, bound);
-        }
-        if (instrument->market_min_qty.mantissa > 0 &&
-            vb_decimal_cmp (*qty, instrument->market_min_qty) < 0) {
-            s_text (instrument->market_min_qty, bound, sizeof (bound));
-            return s_reject (result, VB_EXEC_REASON_INVALID_QTY,
-                             "quantity %s is below the minimum %s (MARKET_LOT_SIZE)", given, bound);
-        }
-        if (instrument->market_max_qty.mantissa > 0 &&
-            vb_decimal_cmp (*qty, instrument->market_max_qty) > 0) {
-            s_text (instrument->market_max_qty, bound, sizeof (bound));
-            return s_reject (result, VB_EXEC_REASON_INVALID_QTY,
-                             "quantity %s is above the maximum %s (MARKET_LOT_SIZE)", given, bound);
-        }
-        *instrument_p = instrument;
-        return 0;
-    }
-
-    //  Price: PRICE_FILTER, then the notional
-    s_text (order->price, given, sizeof (given));
-    if (order->price.mantissa <= 0)
-        return s_reject (result, VB_EXEC_REASON_INVALID_PRICE, "price %s is not positive", given);
-    if (s_on_step (order->price, instrument->tick, price)) {
-        s_text (instrument->tick, bound, sizeof (bound));
-        return s_reject (result, VB_EXEC_REASON_INVALID_PRICE,
-                         "price %s is not a multiple of the tick size %s (PRICE_FILTER)", given,
-                         bound);
-    }
-    if (instrument->min_price.mantissa > 0 && vb_decimal_cmp (*price, instrument->min_price) < 0) {
-        s_text (instrument->min_price, bound, sizeof (bound));
-        return s_reject (result, VB_EXEC_REASON_INVALID_PRICE,
-                         "price %s is below the minimum %s (PRICE_FILTER)", given, bound);
-    }
-    if (instrument->max_price.mantissa > 0 && vb_decimal_cmp (*price, instrument->max_price) > 0) {
-        s_text (instrument->max_price, bound, sizeof (bound));
-        return s_reject (result, VB_EXEC_REASON_INVALID_PRICE,
-                         "price %s is above the maximum %s (PRICE_FILTER)", given, bound);
-    }
-    if (instrument->min_notional.mantissa > 0 &&
-        s_product_cmp (*price, *qty, instrument->min_notional) < 0) {
-        char quantity[VB_DECIMAL_TEXT_MAX];
-        s_text (*qty, quantity, sizeof (quantity));
-        s_text (instrument->min_notional, bound, sizeof (bound));
-        return s_reject (result, VB_EXEC_REASON_MIN_NOTIONAL,
-                         "notional %s x %s is below the minimum %s (NOTIONAL)", given, quantity,
-                         bound);
-    }
-    if (instrument->max_notional.mantissa > 0 &&
-        s_product_cmp (*price, *qty, instrument->max_notional) > 0) {
-        char quantity[VB_DECIMAL_TEXT_MAX];
-        s_text (*qty, quantity, sizeof (quantity));
-        s_text (instrument->max_notional, bound, sizeof (bound));
-        return s_reject (result, VB_EXEC_REASON_INVALID_QTY,
-                         "notional %s x %s is above the maximum %s (NOTIONAL)", given, quantity,
-                         bound);
-    }
-    *instrument_p = instrument;
-    return 0;
-}
-
 //  --------------------------------------------------------------------------
 //  POST /api/v3/order.
 
@@ -755,15 +483,15 @@ s_place (vb_exec_t *base, const vb_exec_order_t *order, int64_t now_ms, vb_exec_
     memset (request, 0, sizeof (*request));
     const vb_binance_instrument_t *instrument = NULL;
     vb_decimal_t price = {0, 0}, qty = {0, 0};
-    int rc = s_check_order (self, order, &instrument, &price, &qty, result);
+    int rc = vb_binance_exec_check_order (self, order, &instrument, &price, &qty, result);
     if (rc)
         return rc;
     char price_text[VB_DECIMAL_TEXT_MAX], qty_text[VB_DECIMAL_TEXT_MAX];
     if (vb_decimal_format (qty, qty_text, sizeof (qty_text)) < 0 ||
         (order->type == VB_EXEC_LIMIT &&
          vb_decimal_format (price, price_text, sizeof (price_text)) < 0))
-        return s_reject (result, VB_EXEC_REASON_INVALID_REQUEST,
-                         "price or quantity cannot be printed exactly");
+        return vb_binance_exec_reject (result, VB_EXEC_REASON_INVALID_REQUEST,
+                                       "price or quantity cannot be printed exactly");
 
     s_request_start (request, VB_EXEC_REQ_PLACE, VB_EXEC_PRIO_ORDER, "POST", true);
     s_query_t query = {.length = 0};
@@ -810,7 +538,7 @@ s_order_request (vb_binance_exec_t *self, vb_exec_kind_t kind, const char *symbo
         return VB_EINVAL;
     memset (request, 0, sizeof (*request));
     char venue[VB_BINANCE_SYMBOL_MAX];
-    if (!s_client_id_valid (client_order_id) ||
+    if (!vb_binance_exec_client_id_valid (client_order_id) ||
         s_venue_symbol (self, symbol, venue, sizeof (venue)))
         return VB_EINVAL;
     bool cancel = kind == VB_EXEC_REQ_CANCEL;

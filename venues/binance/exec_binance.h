@@ -83,6 +83,27 @@ const vb_binance_instrument_t *vb_binance_exec_instrument_normalised (vb_binance
 int vb_binance_exec_set_instruments (vb_binance_exec_t *self, vb_binance_instrument_t *instruments,
                                      size_t count);
 
+//  Load exchangeInfo (a parsed root object) into new rules; the old rules
+//  stay when it does not read whole. Returns 0 or a negative VB_E*.
+int vb_binance_exec_load_instruments (vb_binance_exec_t *self, vb_json_val_t *root);
+
+//  Check an order against its instrument's rules (exec.c's header comment).
+//  On success sets *instrument, and *price (LIMIT only) and *qty at the
+//  tick and step precision; otherwise fills *result (REJECTED, a reason and
+//  the offending value in venue_text) and returns VB_EINVAL.
+int vb_binance_exec_check_order (vb_binance_exec_t *self, const vb_exec_order_t *order,
+                                 const vb_binance_instrument_t **instrument, vb_decimal_t *price,
+                                 vb_decimal_t *qty, vb_exec_result_t *result);
+
+//  A local rejection: zero *result (may be NULL), set REJECTED, the reason
+//  and the formatted text. Returns VB_EINVAL.
+int vb_binance_exec_reject (vb_exec_result_t *result, vb_exec_reason_t reason, const char *format,
+                            ...) __attribute__ ((format (printf, 3, 4)));
+
+//  True for a client order id the venue takes: [A-Za-z0-9_-]{1,36}
+//  (venues.md 6.2).
+bool vb_binance_exec_client_id_valid (const char *id);
+
 //  Venue symbol (exactly `length` bytes) -> "BASE-QUOTE" into out, through
 //  the loaded rules first and the static symbol table second. Returns 0,
 //  VB_ENOTFOUND or VB_ETRUNC.

@@ -40,7 +40,6 @@
 #define S_HTTP_SERVER_ERROR 500
 #define S_MS_PER_S          INT64_C (1000)
 #define S_RETRY_AFTER_MAX_S (INT64_C (3) * 24 * 3600)  //  The longest ban (venues.md 1.7)
-#define S_INSTRUMENTS_MAX   100000
 #define S_ASSET_MAX         16
 #define S_HEADER_NAME_MAX   64
 #define S_DIGITS_MAX        18  //  Fits int64 whatever the digits
@@ -109,12 +108,6 @@ static const s_error_t s_errors[] = {
     {-1130, NULL, VB_EXEC_REJECTED, VB_EXEC_REASON_INVALID_REQUEST},
     {-1145, NULL, VB_EXEC_REJECTED, VB_EXEC_REASON_INVALID_REQUEST},
 };
-
-//  One filter object of exchangeInfo, read in any field order.
-typedef struct {
-    char type[32];  //  filterType
-    vb_decimal_t min_price, max_price, tick, min_qty, max_qty, step, min_notional, max_notional;
-} s_filter_t;
 
 //  --------------------------------------------------------------------------
 //  Small text helpers.
@@ -582,156 +575,6 @@ s_permissions (vb_json_val_t *root, const vb_exec_sink_t *sink)
 }
 
 //  --------------------------------------------------------------------------
-//  exchangeInfo -> instrument rules.
-
-static int
-s_filter (vb_json_val_t *object, vb_binance_instrument_t *instrument)
-{
-    s_filter_t filter;
-    memset (&filter, 0, sizeof (filter));
-    static const struct {
-        const char *name;
-        size_t offset;
-    } s_fields[] = {
-        {"minPrice", offsetof (s_filter_t, min_price)},
-        {"maxPrice", offsetof (s_filter_t, max_price)},
-        {"tickSize", offsetof (s_filter_t, tick)},
-        {"minQty", offsetof (s_filter_t, min_qty)},
-        {"maxQty", offsetof (s_filter_t, max_qty)},
-        {"stepSize", offsetof (s_filter_t, step)},
-        {"minNotional", offsetof (s_filter_t, min_notional)},
-        {"maxNotional", offsetof (s_filter_t, max_notional)},
-    };
-    vb_json_iter_t fields;
-    int rc = vb_json_object_begin (object, &fields);
-    if (rc)
-        return rc;
-    const char *key;
-    size_t key_length;
-    vb_json_val_t value;
-    while ((rc = vb_json_object_next (&fields, &key, &key_length, &value)) == 1) {
-        if (s_key (key, key_length, "filterType")) {
-            if ((rc = vb_binance_exec_string (&value, filter.type, sizeof (filter.type))))
-                return rc == VB_ETRUNC ? 0 : rc;  //  A long unknown type: not one we use
-            continue;
-        }
-        for (size_t index = 0; index < sizeof (s_fields) / sizeof (s_fields[0]); index++)
-            if (s_key (key, key_length, s_fields[index].name)) {
-                vb_decimal_t *target = (vb_decimal_t *)((char *)&filter + s_fields[index].offset);
-                if ((rc = vb_json_decimal (&value, target)))
-                    return rc;
-                if (vb_decimal_is_negative (*target))
-                    return VB_EINVAL;
-            }
-    }
-    if (rc < 0)
-        return rc;
-    if (strcmp (filter.type, "PRICE_FILTER") == 0) {
-        instrument->min_price = filter.min_price;
-        instrument->max_price = filter.max_price;
-        instrument->tick = filter.tick;
-        instrument->has_price_filter = true;
-    } else if (strcmp (filter.type, "LOT_SIZE") == 0) {
-        instrument->min_qty = filter.min_qty;
-        instrument->max_qty = filter.max_qty;
-        instrument->step = filter.step;
-        instrument->has_lot_size = true;
-    } else if (strcmp (filter.type, "MARKET_LOT_SIZE") == 0) {
-        instrument->market_min_qty = filter.min_qty;
-        instrument->market_max_qty = filter.max_qty;
-        instrument->market_step = filter.step;
-    } else if (strcmp (filter.type, "NOTIONAL") == 0) {
-        instrument->min_notional = filter.min_notional;
-        instrument->max_notional = filter.max_notional;
-    } else if (strcmp (filter.type, "MIN_NOTIONAL") == 0 && instrument->min_notional.mantissa == 0)
-        instrument->min_notional = filter.min_notional;
-    return 0;
-}
-
-static int
-s_symbol (vb_json_val_t *object, vb_binance_instrument_t *instrument)
-{
-    memset (instrument, 0, sizeof (*instrument));
-    char base[VB_BINANCE_SYMBOL_MAX] = "", quote[VB_BINANCE_SYMBOL_MAX] = "";
-    vb_json_iter_t fields;
-    int rc = vb_json_object_begin (object, &fields);
-    if (rc)
-        return rc;
-    const char *key;
-    size_t key_length;
-    vb_json_val_t value;
-    while ((rc = vb_json_object_next (&fields, &key, &key_length, &value)) == 1) {
-        if (s_key (key, key_length, "symbol"))
-            rc = vb_binance_exec_string (&value, instrument->symbol, sizeof (instrument->symbol));
-        else if (s_key (key, key_length, "status"))
-            rc = vb_binance_exec_string (&value, instrument->status, sizeof (instrument->status));
-        else if (s_key (key, key_length, "baseAsset"))
-            rc = vb_binance_exec_string (&value, base, sizeof (base));
-        else if (s_key (key, key_length, "quoteAsset"))
-            rc = vb_binance_exec_string (&value, quote, sizeof (quote));
-        else if (s_key (key, key_length, "filters")) {
-            vb_json_iter_t filters;
-            vb_json_val_t filter;
-            if ((rc = vb_json_array_begin (&value, &filters)))
-                return rc;
-            while ((rc = vb_json_array_next (&filters, &filter)) == 1)
-                if ((rc = s_filter (&filter, instrument)))
-                    return rc;
-        }
-        if (rc < 0)
-            return rc;
-    }
-    if (rc < 0)
-        return rc;
-    if (!instrument->symbol[0] || !base[0] || !quote[0] || !instrument->status[0])
-        return VB_EINVAL;
-    int length =
-        snprintf (instrument->normalised, sizeof (instrument->normalised), "%s-%s", base, quote);
-    if (length < 0 || (size_t)length >= sizeof (instrument->normalised))
-        return VB_ETRUNC;
-    return 0;
-}
-
-static int
-s_instruments (vb_binance_exec_t *self, vb_json_val_t *root)
-{
-    vb_json_val_t symbols, element;
-    int rc = vb_json_find (root, "symbols", &symbols);
-    vb_json_iter_t iter;
-    if (rc || (rc = vb_json_array_begin (&symbols, &iter)))
-        return rc;
-    vb_binance_instrument_t *instruments = NULL;
-    size_t count = 0, capacity = 0;
-    while ((rc = vb_json_array_next (&iter, &element)) == 1) {
-        if (count == capacity) {
-            if (capacity == S_INSTRUMENTS_MAX) {
-                rc = VB_ELIMIT;
-                break;
-            }
-            size_t grown = capacity ? capacity * 2 : 64;
-            if (grown > S_INSTRUMENTS_MAX)
-                grown = S_INSTRUMENTS_MAX;
-            vb_binance_instrument_t *bigger =
-                (vb_binance_instrument_t *)realloc (instruments, grown * sizeof (*instruments));
-            if (!bigger) {
-                rc = VB_ENOMEM;
-                break;
-            }
-            instruments = bigger;
-            capacity = grown;
-        }
-        if ((rc = s_symbol (&element, &instruments[count])))
-            break;
-        count++;
-    }
-    if (rc < 0) {
-        free (instruments);
-        return rc;
-    }
-    return vb_binance_exec_set_instruments (self, instruments, count);
-}
-
-//  --------------------------------------------------------------------------
 //  An error answer: classify by the venue's code (and text).
 
 static void
@@ -870,7 +713,7 @@ s_success (vb_binance_exec_t *self, const vb_exec_request_t *request, const char
             rc = s_list (self, request->kind, body, length, &root, sink);
             break;
         case VB_EXEC_REQ_INSTRUMENTS:
-            rc = s_instruments (self, &root);
+            rc = vb_binance_exec_load_instruments (self, &root);
             break;
         case VB_EXEC_REQ_STREAM_TOKEN:
         default:

@@ -1575,6 +1575,26 @@ s_md_candle_requests (vb_md_t *base, const char *symbol, const char *interval, i
     return count;
 }
 
+//  --------------------------------------------------------------------------
+//  Production base URLs, for the gateway's defaults.
+
+static const char *
+s_md_default_url (vb_md_url_kind_t kind)
+{
+    switch (kind) {
+        case VB_MD_URL_REST:
+            return S_SPOT_REST_DEFAULT;
+        case VB_MD_URL_WS:
+            return S_SPOT_WS_DEFAULT;
+        case VB_MD_URL_FUTURES_REST:
+            return S_FUTURES_REST_DEFAULT;
+        case VB_MD_URL_FUTURES_WS:
+            return S_FUTURES_WS_DEFAULT;
+        default:
+            return NULL;
+    }
+}
+
 const vb_md_ops_t vb_binance_md_ops = {
     .name = "binance",
     .create = s_md_create,
@@ -1585,4 +1605,5 @@ const vb_md_ops_t vb_binance_md_ops = {
     .frame = s_md_frame,
     .rest_done = s_md_rest_done,
     .candle_requests = s_md_candle_requests,
+    .default_url = s_md_default_url,
 };

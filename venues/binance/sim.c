@@ -28,6 +28,7 @@
 #include <czmq.h>
 #include <time.h>
 #include "vb_decimal.h"
+#include "vb_error.h"
 #include "vb_json.h"
 #include "vb_log.h"
 #include "sim_binance.h"
@@ -778,7 +779,15 @@ s_stream_message (bnsim_t *self, bnsim_conn_t *conn, const char *text, size_t le
     }
     const char *name = NULL;
     size_t name_length = 0;
-    if (vb_json_find (&root, "method", &method) || vb_json_string (&method, &name, &name_length)) {
+    int found = vb_json_find (&root, "method", &method);
+    int typed = found ? found : vb_json_string (&method, &name, &name_length);
+    if (typed == VB_EINVAL) {
+        //  The parser is lazy: a document broken after its start shows here
+        s_reply (conn, "{\"code\":3,\"msg\":\"Invalid JSON: EOF while parsing a value\"}");
+        vb_json_destroy (&json);
+        return;
+    }
+    if (typed) {
         snprintf (reply, sizeof (reply),
                   "{\"code\":2,\"msg\":\"Invalid request: missing field `method` at line 1 column "
                   "%zu\",\"id\":%s}",
@@ -914,6 +923,12 @@ s_http (vb_sim_venue_t *venue, const vb_sim_request_t *request, vb_sim_response_
     bnsim_user_flush (self);
 }
 
+static void
+s_error_response (vb_sim_venue_t *venue, int status, vb_sim_response_t *response)
+{
+    bnsim_error_response ((bnsim_t *)venue, status, response);
+}
+
 const vb_sim_venue_ops_t vb_binance_sim_ops = {
     .name = "binance",
     .instruments = s_instruments,
@@ -926,6 +941,7 @@ const vb_sim_venue_ops_t vb_binance_sim_ops = {
     .event = s_event,
     .tick_ms = S_TICK_MS,
     .tick = s_tick,
+    .error_response = s_error_response,
     .fee_policy = VB_SIM_FEE_RECEIVED,  //  Fees are charged in the asset received
 };
 

@@ -352,6 +352,11 @@ void bnsim_wsapi_message (bnsim_t *self, bnsim_conn_t *conn, const char *text, s
 
 //  REST entry (sim_rest.c).
 void bnsim_http (bnsim_t *self, const vb_sim_request_t *request, vb_sim_response_t *response);
+//  The venue's answer to a status the core injects (fault http_status):
+//  {"code":-1003,...} for 429 and 418 (the ban ends at the core's
+//  Retry-After), -1008 for 503, -1007 for 504, -1001 for other 5xx, the
+//  HTML page for 404, -1000 otherwise.
+void bnsim_error_response (bnsim_t *self, int status, vb_sim_response_t *response);
 
 //  Replay mode (sim_replay.c). Load a capture (NULL, logged, when it is
 //  unusable); destroy it; its upper-case symbol.

@@ -53,6 +53,9 @@
 #define S_STATUS_NOT_FOUND    404
 #define S_STATUS_TEAPOT       418
 #define S_STATUS_TOO_MANY     429
+#define S_STATUS_SERVER_ERROR 500
+#define S_STATUS_UNAVAILABLE  503
+#define S_STATUS_GW_TIMEOUT   504
 #define S_CLIENT_ID_MAX       36
 
 #define S_DECIMAL_RANGE "^([0-9]{1,20})(\\.[0-9]{1,20})?$"
@@ -740,6 +743,47 @@ s_respond_error (vb_sim_response_t *response, const bnsim_error_t *error)
     }
     vb_sim_response_set (response, error->status, body.data, body.length);
     bnsim_buf_free (&body);
+}
+
+void
+bnsim_error_response (bnsim_t *self, int status, vb_sim_response_t *response)
+{
+    if (status == S_STATUS_NOT_FOUND) {
+        vb_sim_response_header (response, "Content-Type", "text/html");
+        vb_sim_response_set (response, status, s_not_found_page, strlen (s_not_found_page));
+        return;
+    }
+    bnsim_error_t error = {0};
+    if (status == S_STATUS_TEAPOT) {
+        //  The ban ends when the core's Retry-After says
+        const char *retry = vb_sim_response_header_value (response, "Retry-After");
+        int64_t seconds = retry ? strtoll (retry, NULL, 10) : 0;
+        bnsim_error_set (&error, status, -1003,
+                         "Way too much request weight used; IP banned until %" PRId64
+                         ". Please use WebSocket Streams for live updates to avoid bans.",
+                         bnsim_now_ms (self) + seconds * BNSIM_MS_PER_S);
+    } else if (status == S_STATUS_TOO_MANY)
+        bnsim_error_set (&error, status, -1003,
+                         "Too much request weight used; current limit is %d request weight per 1 "
+                         "MINUTE. Please use WebSocket Streams for live updates to avoid polling "
+                         "the API.",
+                         S_WEIGHT_LIMIT);
+    else if (status == S_STATUS_UNAVAILABLE)
+        bnsim_error_set (&error, status, -1008,
+                         "Server is currently overloaded with other requests. Please try again in "
+                         "a few minutes.");
+    else if (status == S_STATUS_GW_TIMEOUT)
+        bnsim_error_set (&error, status, -1007,
+                         "Timeout waiting for response from backend server. Send status unknown; "
+                         "execution status unknown.");
+    else if (status >= S_STATUS_SERVER_ERROR)
+        bnsim_error_set (&error, status, -1001,
+                         "Internal error; unable to process your request. Please try again.");
+    else
+        //  Binance's own spelling
+        bnsim_error_set (&error, status, -1000,
+                         "An unknown error occured while processing the request.");
+    s_respond_error (response, &error);
 }
 
 void

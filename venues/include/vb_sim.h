@@ -355,6 +355,8 @@ int vb_sim_response_printf (vb_sim_response_t *response, int status, const char 
     __attribute__ ((format (printf, 3, 4)));
 //  Add a header ("Retry-After", "120"). At most VB_SIM_HEADERS_MAX.
 int vb_sim_response_header (vb_sim_response_t *response, const char *name, const char *value);
+//  Value of a header already added (case-insensitive name), or NULL.
+const char *vb_sim_response_header_value (const vb_sim_response_t *response, const char *name);
 
 //  A request header by lower-case name, or NULL.
 const char *vb_sim_request_header (const vb_sim_request_t *request, const char *name);
@@ -395,7 +397,8 @@ typedef struct {
     //  Optional (may be NULL), added by the core: the venue's error body for
     //  an HTTP status the core injects (fault http_status), e.g. Binance's
     //  {"code":-1003,"msg":"..."} for 429. Set status, body and headers as
-    //  in http; the core adds Retry-After to 418/429/503 when the op did not.
+    //  in http. For 418, 429 and 503 the core has already added Retry-After
+    //  (read it with vb_sim_response_header_value; do not add another).
     //  NULL: the core answers {"error":"simulated HTTP <status>"}.
     void (*error_response) (vb_sim_venue_t *self, int status, vb_sim_response_t *response);
 

@@ -64,16 +64,16 @@
 
 //  Bucket indexes and costs (see above).
 enum { S_BUCKET_REST = 0, S_BUCKET_TRADING = 1 };
-#define S_REST_LIMIT          1
-#define S_REST_PERIOD_NS      (2 * VB_KEXEC_NS_PER_S)
-#define S_REST_BURST          20
-#define S_TRADING_LIMIT       234
-#define S_TRADING_PERIOD_NS   (100 * VB_KEXEC_NS_PER_S)
-#define S_TRADING_BURST       125
-#define S_COST_CALL           1
-#define S_COST_HISTORY        2
-#define S_COST_ADD            1
-#define S_COST_CANCEL_WORST   8
+#define S_REST_LIMIT        1
+#define S_REST_PERIOD_NS    (2 * VB_KEXEC_NS_PER_S)
+#define S_REST_BURST        20
+#define S_TRADING_LIMIT     234
+#define S_TRADING_PERIOD_NS (100 * VB_KEXEC_NS_PER_S)
+#define S_TRADING_BURST     125
+#define S_COST_CALL         1
+#define S_COST_HISTORY      2
+#define S_COST_ADD          1
+#define S_COST_CANCEL_WORST 8
 
 static const vb_exec_bucket_t s_buckets[] = {
     {"kraken.account.rest_counter", "account", S_REST_LIMIT, S_REST_PERIOD_NS, S_REST_BURST, NULL},
@@ -296,12 +296,12 @@ s_request_init (vb_exec_request_t *request, vb_exec_kind_t kind, vb_exec_priorit
     memset (request, 0, sizeof (*request));
     request->kind = kind;
     request->priority = priority;
-    if (symbol && vb_kexec_copy (request->symbol, sizeof (request->symbol), symbol,
-                                 strlen (symbol)) != 0)
+    if (symbol &&
+        vb_kexec_copy (request->symbol, sizeof (request->symbol), symbol, strlen (symbol)) != 0)
         return VB_EINVAL;
-    if (client_order_id && vb_kexec_copy (request->client_order_id,
-                                          sizeof (request->client_order_id), client_order_id,
-                                          strlen (client_order_id)) != 0)
+    if (client_order_id &&
+        vb_kexec_copy (request->client_order_id, sizeof (request->client_order_id), client_order_id,
+                       strlen (client_order_id)) != 0)
         return VB_EINVAL;
     return 0;
 }
@@ -391,9 +391,8 @@ s_instruments (vb_exec_t *base, vb_exec_request_t *request)
         return VB_EINVAL;
     s_request_init (request, VB_EXEC_REQ_INSTRUMENTS, VB_EXEC_PRIO_QUERY, NULL, NULL);
     snprintf (request->method, sizeof (request->method), "GET");
-    int written =
-        snprintf (request->url, sizeof (request->url), "%s" S_PUBLIC_PREFIX "AssetPairs",
-                  self->rest_url);
+    int written = snprintf (request->url, sizeof (request->url), "%s" S_PUBLIC_PREFIX "AssetPairs",
+                            self->rest_url);
     if (written < 0 || (size_t)written >= sizeof (request->url))
         return VB_ETRUNC;
     return 0;
@@ -402,8 +401,7 @@ s_instruments (vb_exec_t *base, vb_exec_request_t *request)
 //  --------------------------------------------------------------------------
 //  A local refusal: REJECTED with a reason and a clear text; VB_EINVAL.
 
-static int
-s_refuse (vb_exec_result_t *result, vb_exec_reason_t reason, const char *format, ...)
+static int s_refuse (vb_exec_result_t *result, vb_exec_reason_t reason, const char *format, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static int
@@ -435,8 +433,8 @@ s_text (vb_decimal_t value, char *buffer, size_t size)
 //  Place: POST AddOrder, after the instrument rules are checked here.
 
 static int
-s_place (vb_exec_t *base, const vb_exec_order_t *order, int64_t now_ms,
-         vb_exec_request_t *request, vb_exec_result_t *result)
+s_place (vb_exec_t *base, const vb_exec_order_t *order, int64_t now_ms, vb_exec_request_t *request,
+         vb_exec_result_t *result)
 {
     vb_kexec_t *self = (vb_kexec_t *)base;
     if (result)
@@ -506,9 +504,8 @@ s_place (vb_exec_t *base, const vb_exec_order_t *order, int64_t now_ms,
                              s_text (order->price, a, sizeof (a)), (int)rules->pair_decimals,
                              order->symbol);
         //  Multiple of tick_size, compared at the finer exponent.
-        int32_t exponent = price.exponent < rules->tick_size.exponent
-                               ? price.exponent
-                               : rules->tick_size.exponent;
+        int32_t exponent =
+            price.exponent < rules->tick_size.exponent ? price.exponent : rules->tick_size.exponent;
         vb_decimal_t scaled_price, scaled_tick;
         if (!vb_decimal_is_zero (rules->tick_size) &&
             (vb_decimal_rescale (price, exponent, &scaled_price) != 0 ||
@@ -540,9 +537,9 @@ s_place (vb_exec_t *base, const vb_exec_order_t *order, int64_t now_ms,
     rc = rc ? rc
             : s_form_add (params, sizeof (params), &length, "type",
                           order->side == VB_EXEC_BUY ? "buy" : "sell");
-    rc = rc ? rc
-            : s_form_add (params, sizeof (params), &length, "ordertype",
-                          limit ? "limit" : "market");
+    rc =
+        rc ? rc
+           : s_form_add (params, sizeof (params), &length, "ordertype", limit ? "limit" : "market");
     if (limit)
         rc = rc ? rc : s_form_add (params, sizeof (params), &length, "price", price_text);
     rc = rc ? rc : s_form_add (params, sizeof (params), &length, "volume", qty_text);
@@ -550,8 +547,7 @@ s_place (vb_exec_t *base, const vb_exec_order_t *order, int64_t now_ms,
         rc = rc ? rc : s_form_add (params, sizeof (params), &length, "oflags", "post");
     rc = rc ? rc : s_form_add (params, sizeof (params), &length, "timeinforce", tif);
     rc = rc ? rc
-            : s_form_add (params, sizeof (params), &length, "cl_ord_id",
-                          order->client_order_id);
+            : s_form_add (params, sizeof (params), &length, "cl_ord_id", order->client_order_id);
     rc = rc ? rc
             : s_request_init (request, VB_EXEC_REQ_PLACE, VB_EXEC_PRIO_ORDER, order->symbol,
                               order->client_order_id);
@@ -667,8 +663,8 @@ s_cancel_all (vb_exec_t *base, const char *symbol, int64_t now_ms, vb_exec_reque
 static int
 s_open_orders (vb_exec_t *base, const char *symbol, int64_t now_ms, vb_exec_request_t *request)
 {
-    int rc = s_plain ((vb_kexec_t *)base, "OpenOrders", VB_EXEC_REQ_OPEN_ORDERS,
-                      VB_EXEC_PRIO_QUERY, symbol, NULL, now_ms, request);
+    int rc = s_plain ((vb_kexec_t *)base, "OpenOrders", VB_EXEC_REQ_OPEN_ORDERS, VB_EXEC_PRIO_QUERY,
+                      symbol, NULL, now_ms, request);
     if (rc == 0)
         s_cost (request, S_BUCKET_REST, S_COST_CALL);
     return rc;

@@ -49,7 +49,7 @@
 #define S_HTTP_OK       200
 #define S_HTTP_TOO_MANY 429
 #define S_HTTP_5XX      500
-#define S_NS_DIGITS     9    //  Fraction digits of a nanosecond
+#define S_NS_DIGITS     9  //  Fraction digits of a nanosecond
 #define S_DAYS_400Y     146097
 #define S_SECONDS_DAY   86400LL
 
@@ -80,8 +80,7 @@ static const s_error_row_t s_errors[] = {
     {"EGeneral:Temporary lockout", false, VB_EXEC_AUTH, VB_EXEC_REASON_AUTH_FAILED},
     {"EAPI:Rate limit exceeded", false, VB_EXEC_RATE_LIMITED, VB_EXEC_REASON_RATE_LIMITED},
     {"EOrder:Rate limit exceeded", false, VB_EXEC_RATE_LIMITED, VB_EXEC_REASON_RATE_LIMITED},
-    {"EOrder:Domain rate limit exceeded", false, VB_EXEC_RATE_LIMITED,
-     VB_EXEC_REASON_RATE_LIMITED},
+    {"EOrder:Domain rate limit exceeded", false, VB_EXEC_RATE_LIMITED, VB_EXEC_REASON_RATE_LIMITED},
     {"EGeneral:Too many requests", false, VB_EXEC_RATE_LIMITED, VB_EXEC_REASON_RATE_LIMITED},
     {"EService:Unavailable", false, VB_EXEC_UNKNOWN, VB_EXEC_REASON_VENUE_UNAVAILABLE},
     {"EService:Busy", false, VB_EXEC_UNKNOWN, VB_EXEC_REASON_VENUE_UNAVAILABLE},
@@ -303,14 +302,13 @@ s_classify (const vb_exec_request_t *request, const char *error, vb_exec_result_
         result->reason = VB_EXEC_REASON_RATE_LIMITED;
         return;
     }
-    bool order_lookup =
-        request->kind == VB_EXEC_REQ_CANCEL || request->kind == VB_EXEC_REQ_QUERY;
+    bool order_lookup = request->kind == VB_EXEC_REQ_CANCEL || request->kind == VB_EXEC_REQ_QUERY;
     for (size_t index = 0; index < sizeof (s_errors) / sizeof (s_errors[0]); index++) {
         const s_error_row_t *row = &s_errors[index];
         size_t length = strlen (row->text);
-        bool match = strcmp (error, row->text) == 0 ||
-                     (row->prefix && strncmp (error, row->text, length) == 0 &&
-                      error[length] == ':');
+        bool match =
+            strcmp (error, row->text) == 0 ||
+            (row->prefix && strncmp (error, row->text, length) == 0 && error[length] == ':');
         if (!match)
             continue;
         if (row->outcome == 0 && !order_lookup)
@@ -365,7 +363,8 @@ s_order (vb_json_val_t *entry, const char *txid, size_t txid_length, vb_exec_rep
             size_t name_length;
             vb_json_val_t field;
             rc = vb_json_object_begin (&value, &fields);
-            while (rc == 0 && (rc = vb_json_object_next (&fields, &name, &name_length, &field)) == 1) {
+            while (rc == 0 &&
+                   (rc = vb_json_object_next (&fields, &name, &name_length, &field)) == 1) {
                 rc = 0;
                 char text[VB_EXEC_ID_MAX];
                 if (s_is (name, name_length, "pair")) {
@@ -538,8 +537,7 @@ s_field (vb_json_val_t *object, const char *name, vb_json_val_t *out)
 //  PLACE: {"descr":{...},"txid":["O..."]} -> report from the request body.
 
 static int
-s_place_result (vb_json_val_t *object, const vb_exec_request_t *request,
-                vb_exec_result_t *result)
+s_place_result (vb_json_val_t *object, const vb_exec_request_t *request, vb_exec_result_t *result)
 {
     vb_json_val_t txids, first;
     vb_json_iter_t iter;
@@ -562,8 +560,7 @@ s_place_result (vb_json_val_t *object, const vb_exec_request_t *request,
                                                      : 0;
     if (vb_kraken_form_value (request->body, request->body_length, "price", &text, &length) == 0)
         vb_decimal_parse (text, length, &report->price);
-    if (vb_kraken_form_value (request->body, request->body_length, "volume", &text, &length) ==
-        0) {
+    if (vb_kraken_form_value (request->body, request->body_length, "volume", &text, &length) == 0) {
         vb_decimal_parse (text, length, &report->qty);
         report->filled_qty.exponent = report->qty.exponent;
     }
@@ -576,8 +573,7 @@ s_place_result (vb_json_val_t *object, const vb_exec_request_t *request,
 //  CANCEL / CANCEL_ALL: {"count":N}.
 
 static int
-s_cancel_result (vb_json_val_t *object, const vb_exec_request_t *request,
-                 vb_exec_result_t *result)
+s_cancel_result (vb_json_val_t *object, const vb_exec_request_t *request, vb_exec_result_t *result)
 {
     vb_json_val_t value;
     int64_t count = 0;
@@ -607,8 +603,7 @@ s_cancel_result (vb_json_val_t *object, const vb_exec_request_t *request,
 //  FILLS: {"trades":{...},"count":N}.
 
 static int
-s_fills_result (vb_json_val_t *object, const vb_exec_request_t *request,
-                const vb_exec_sink_t *sink)
+s_fills_result (vb_json_val_t *object, const vb_exec_request_t *request, const vb_exec_sink_t *sink)
 {
     vb_json_val_t trades;
     vb_json_iter_t iter;
@@ -782,8 +777,8 @@ s_rules_entry (vb_json_val_t *entry, vb_kexec_rules_t *rules)
         return rc;
     if (!have_price || !have_lot || !have_min || vb_decimal_is_negative (loaded.ordermin) ||
         vb_decimal_is_negative (loaded.costmin) ||
-        (have_tick && (vb_decimal_is_zero (loaded.tick_size) ||
-                       vb_decimal_is_negative (loaded.tick_size))))
+        (have_tick &&
+         (vb_decimal_is_zero (loaded.tick_size) || vb_decimal_is_negative (loaded.tick_size))))
         return VB_EINVAL;
     if (!have_tick) {
         loaded.tick_size.mantissa = 1;
@@ -802,6 +797,7 @@ s_instruments_result (vb_kexec_t *self, vb_json_val_t *object)
     if (rc != 0)
         return rc;
     int failed = 0;
+    size_t loaded = 0;
     const char *key;
     size_t key_length;
     vb_json_val_t value;
@@ -816,9 +812,12 @@ s_instruments_result (vb_kexec_t *self, vb_json_val_t *object)
             if (vb_kraken_pair_at (index) == pair) {
                 int entry_rc = s_rules_entry (&value, &self->rules[index]);
                 failed = failed ? failed : entry_rc;
+                loaded += entry_rc == 0;
             }
     }
-    return rc < 0 ? rc : failed;
+    if (rc < 0)
+        return rc;
+    return failed ? failed : loaded ? 0 : VB_ENOTFOUND;  //  None of our pairs: not AssetPairs
 }
 
 //  --------------------------------------------------------------------------
@@ -979,8 +978,7 @@ vb_kexec_parse (vb_exec_t *base, const vb_exec_request_t *request, int http_stat
     }
     if (http_status >= S_HTTP_5XX || http_status == S_HTTP_TOO_MANY) {
         snprintf (result->venue_code, sizeof (result->venue_code), "HTTP %d", http_status);
-        snprintf (result->venue_text, sizeof (result->venue_text), "HTTP status %d",
-                  http_status);
+        snprintf (result->venue_text, sizeof (result->venue_text), "HTTP status %d", http_status);
         if (http_status == S_HTTP_TOO_MANY) {
             result->outcome = VB_EXEC_RATE_LIMITED;
             result->reason = VB_EXEC_REASON_RATE_LIMITED;
@@ -991,8 +989,8 @@ vb_kexec_parse (vb_exec_t *base, const vb_exec_request_t *request, int http_stat
     }
     char error[S_ERROR_MAX];
     bool have_result = false;
-    int rc = s_envelope (self, request, body, length, sink, result, error, sizeof (error),
-                         &have_result);
+    int rc =
+        s_envelope (self, request, body, length, sink, result, error, sizeof (error), &have_result);
     if (error[0]) {
         result->has_report = false;
         memset (&result->report, 0, sizeof (result->report));

@@ -46,6 +46,16 @@ static const vb_sim_instrument_t s_instruments[] = {
 
 #define S_INSTRUMENT_COUNT (sizeof (s_instruments) / sizeof (s_instruments[0]))
 
+//  HTTP statuses the http_status fault may inject
+#define S_HTTP_FORBIDDEN       403
+#define S_HTTP_NOT_FOUND       404
+#define S_HTTP_TEAPOT          418
+#define S_HTTP_TOO_MANY        429
+#define S_HTTP_SERVER_ERROR    500
+#define S_HTTP_BAD_GATEWAY     502
+#define S_HTTP_UNAVAILABLE     503
+#define S_HTTP_GATEWAY_TIMEOUT 504
+
 //  Id derivation: an invertible 64-bit mix (odd multipliers, xor-shift by
 //  half the word), plus 16 check bits, in Kraken's base32 alphabet.
 #define S_MIX_ONE     UINT64_C (0x9E3779B97F4A7C15)
@@ -717,6 +727,31 @@ s_tick (vb_sim_venue_t *base, int64_t now_ns)
     vb_ksim_ws_tick (self, now_ns);
 }
 
+//  --------------------------------------------------------------------------
+//  The venue's answer to a status the core injects (fault http_status):
+//  Kraken's {"error":[...]} with the string its clients map for that status
+//  (venues.md 3.7: rate limit, status unknown, unknown method).
+
+static void
+s_error_response (vb_sim_venue_t *base, int status, vb_sim_response_t *response)
+{
+    (void)base;
+    const char *text = "EGeneral:Invalid arguments";
+    if (status == S_HTTP_TEAPOT || status == S_HTTP_TOO_MANY)
+        text = "EAPI:Rate limit exceeded";
+    else if (status == S_HTTP_NOT_FOUND)
+        text = "EGeneral:Unknown method";
+    else if (status == S_HTTP_FORBIDDEN)
+        text = "EGeneral:Permission denied";
+    else if (status == S_HTTP_UNAVAILABLE)
+        text = "EService:Unavailable";
+    else if (status == S_HTTP_BAD_GATEWAY || status == S_HTTP_GATEWAY_TIMEOUT)
+        text = "EService:Busy";
+    else if (status >= S_HTTP_SERVER_ERROR)
+        text = "EGeneral:Internal error";
+    vb_sim_response_printf (response, status, "{\"error\":[\"%s\"]}", text);
+}
+
 const vb_sim_venue_ops_t vb_kraken_sim_ops = {
     .name = "kraken",
     .instruments = s_list_instruments,
@@ -729,5 +764,6 @@ const vb_sim_venue_ops_t vb_kraken_sim_ops = {
     .event = s_event,
     .tick_ms = 100,
     .tick = s_tick,
+    .error_response = s_error_response,
     .fee_policy = VB_SIM_FEE_SPENT,  //  AddOrder oflags: fcib default if selling, fciq if buying
 };
