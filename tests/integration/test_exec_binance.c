@@ -10,9 +10,6 @@
     127.0.0.1), and a 503 injected before the venue sees the order leaves no
     order behind (the sim answers the fault without placing it).
 
-    The adapter lives in vb_venues_exec; the test needs that library linked
-    (which also puts venues/include on the include path). Without it the
-    test reports a skip that says so instead of failing to build.
     SPDX-License-Identifier: MPL-2.0
 */
 #include <criterion/criterion.h>
@@ -22,7 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-#if __has_include("vb_exec.h")
 #include "vb_decimal.h"
 #include "vb_error.h"
 #include "vb_exec.h"
@@ -514,13 +510,3 @@ Test (exec_binance, a_503_on_place_is_unknown_until_the_query_answers)
     OPS->destroy (&adapter);
     s_stop (&sim);
 }
-
-#else
-
-Test (exec_binance, needs_the_binance_adapter_linked)
-{
-    cr_skip_test ("vb_venues_exec is not linked into this test: add it to the LIBS of "
-                  "tests/integration/test_exec_binance.c in tests/CMakeLists.txt");
-}
-
-#endif

@@ -186,21 +186,28 @@ s_random_bytes (s_sim_t *self)
             data[index] = (unsigned char)s_next (&state);
         size_t prefix = 0;
         if (round % 4 == 1) {  //  A request line, then noise as headers
-            const char *line = "GET /api/v3/ping HTTP/1.1\r\n";
+            const char *line = "GET /api/v3/ping HTTP/1.1\r\nConnection: close\r\n";
             prefix = strlen (line) < length ? strlen (line) : length;
             memcpy (data, line, prefix);
         } else if (round % 4 == 2 && length > 4)  //  A TLS ClientHello on plain HTTP
             memcpy (data, "\x16\x03\x01\x02", 4);
+        //  End as a header block ends, so that a server cannot wait for more
+        //  (a partial request is legitimately held until lws's timeout)
+        if (length > prefix + 4)
+            memcpy (data + length - 4, "\r\n\r\n", 4);
         char *reply = NULL;
         size_t reply_length = 0;
         int rc = vbt_tcp_exchange ("127.0.0.1", self->port, data, length, S_WAIT_MS, &reply,
                                    &reply_length);
         cr_assert_eq (rc, 1, "round %d: connection left open (%zu bytes in)", round, length);
-        fprintf (stderr, "round %d length %zu reply %zu\n", round, length, reply_length);
+        //  lws skips header lines it cannot parse, so a request line with
+        //  noise after it may be answered as the request it names
         if (reply_length > 0)
             cr_assert (strncmp (reply, "HTTP/1.1 4", 10) == 0 ||
-                           strncmp (reply, "HTTP/1.0 4", 10) == 0,
+                           strncmp (reply, "HTTP/1.0 4", 10) == 0 ||
+                           (prefix && strncmp (reply, "HTTP/1.1 200", 12) == 0),
                        "round %d: %.80s", round, reply);
+        fprintf (stderr, "round %d %.12s\n", round, reply);
         free (reply);
     }
     free (data);

@@ -9,7 +9,8 @@
 
     This is test code for Criterion tests: on a broken invariant or a
     process that does not start, it fails the running test with cr_assert.
-    The binaries are passed in (VB_SIM_BIN ... are per-test definitions).
+    The binaries' paths are passed in (VB_SIM_BIN ... are definitions of
+    each integration test, not of this library).
     SPDX-License-Identifier: MPL-2.0
 */
 #ifndef VBT_STACK_H_INCLUDED
@@ -32,37 +33,40 @@ typedef struct _vbt_stack_t vbt_stack_t;
 
 //  One book as rebuilt from the bus, and what its status said.
 typedef struct {
-    const char *symbol;         //  Normalised, e.g. "BTC-USDT"
-    const char *rest_symbol;    //  The venue's REST name, e.g. "BTCUSDT"
-    vb_book_t *book;            //  Rebuilt from the bus
-    bool have_book;             //  A snapshot was applied and no gap since
-    uint64_t book_seq;          //  Header.seq of the last book message applied
-    uint64_t venue_seq;         //  venue_seq of the last book message applied
-    uint32_t depth;             //  BookSnapshot.depth
-    uint64_t book_messages;     //  Book snapshots and deltas seen
-    Venuebus__BookState state;  //  From the last status
-    bool seen_status;           //  A status has arrived
-    uint64_t breaks;            //  Transitions to RESYNCING or STALE seen
-    uint64_t rollovers;         //  ... of which for reason "rollover"
-    uint64_t reconnects;        //  ... of which for reason "reconnect"
-    uint64_t stales;            //  ... of which STALE
-    uint64_t gaps;              //  Status.gaps, last seen
-    uint64_t anomalies;         //  Status.anomalies, last seen
+    const char *symbol;          //  Normalised, e.g. "BTC-USDT"
+    const char *rest_symbol;     //  The venue's REST name, e.g. "BTCUSDT"
+    vb_book_t *book;             //  Rebuilt from the bus
+    bool have_book;              //  A snapshot was applied and no gap since
+    uint64_t book_seq;           //  Header.seq of the last book message applied
+    uint64_t venue_seq;          //  venue_seq of the last book message applied
+    uint32_t depth;              //  BookSnapshot.depth
+    uint64_t book_messages;      //  Book snapshots and deltas seen
+    Venuebus__BookState state;   //  From the last status
+    bool seen_status;            //  A status has arrived
+    uint64_t breaks;             //  Transitions to RESYNCING or STALE seen
+    uint64_t rollovers;          //  ... of which for reason "rollover"
+    uint64_t reconnects;         //  ... of which for reason "reconnect"
+    uint64_t stales;             //  ... of which STALE
+    uint64_t gaps;               //  Status.gaps, last seen
+    uint64_t anomalies;          //  Status.anomalies, last seen
     uint64_t status_reconnects;  //  Status.reconnects, last seen
-    char reason[64];            //  Status.reason of the last break
+    char reason[64];             //  Status.reason of the last break
 } vbt_mirror_t;
 
 //  What to start. Lists are NULL-terminated or NULL.
 typedef struct {
-    const char *venue;               //  "binance", "kraken"
-    const char *symbols;             //  The gateway's --symbols, e.g. "BTC-USDT,ETH-USDT"
-    const char *const *names;        //  Normalised symbols to mirror (count entries)
-    const char *const *rest_names;   //  The venue's REST names, for vbt_stack_verify
-    size_t count;                    //  Number of names
-    bool no_sim;                     //  Do not start a sim (then set rest_url and ws_url)
-    const char *rest_url;            //  Override the gateway's --rest-url (NULL: the sim)
-    const char *ws_url;              //  Override the gateway's --ws-url (NULL: the sim)
-    const char *const *sim_extra;    //  More sim arguments
+    const char *sim_bin;               //  Path of venuebus-sim (VB_SIM_BIN)
+    const char *bus_bin;               //  Path of venuebus-bus (VB_BUS_BIN)
+    const char *gateway_bin;           //  Path of venuebus-gateway (VB_GATEWAY_BIN)
+    const char *venue;                 //  "binance", "kraken"
+    const char *symbols;               //  The gateway's --symbols, e.g. "BTC-USDT,ETH-USDT"
+    const char *const *names;          //  Normalised symbols to mirror (count entries)
+    const char *const *rest_names;     //  The venue's REST names, for vbt_stack_verify
+    size_t count;                      //  Number of names
+    bool no_sim;                       //  Do not start a sim (then set rest_url and ws_url)
+    const char *rest_url;              //  Override the gateway's --rest-url (NULL: the sim)
+    const char *ws_url;                //  Override the gateway's --ws-url (NULL: the sim)
+    const char *const *sim_extra;      //  More sim arguments
     const char *const *gateway_extra;  //  More gateway arguments
 } vbt_stack_args_t;
 
@@ -98,6 +102,13 @@ void vbt_stack_fault (vbt_stack_t *self, const char *body, const char *symbol);
 
 //  POST a fault body to the sim's /_sim/faults only (status 200 expected).
 void vbt_stack_post_fault (vbt_stack_t *self, const char *body);
+
+//  Number of faults the sim still lists as active (GET /_sim/faults).
+size_t vbt_stack_faults_active (vbt_stack_t *self);
+
+//  Pump the bus until the sim lists no active fault; fails the test after
+//  timeout_ms.
+void vbt_stack_wait_faults_done (vbt_stack_t *self, int timeout_ms);
 
 //  The checks every scenario ends with: no topic sequence jump, no SYNCED
 //  book crossed.

@@ -24,8 +24,8 @@
 //  --------------------------------------------------------------------------
 //  Verify a signature against the K3 inputs with one input replaced.
 
-static int s_verify (const char *path, const char *nonce, const char *payload,
-                     const char *signature)
+static int
+s_verify (const char *path, const char *nonce, const char *payload, const char *signature)
 {
     vb_hmac_t *signer = vb_kraken_signer_new (S_SECRET);
     cr_assert_not_null (signer);
