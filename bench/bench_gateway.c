@@ -104,41 +104,41 @@ typedef struct {
 } s_frame_t;
 
 typedef struct {
-    char *buffer;           //  The capture file
-    s_frame_t *frames;      //  Every frame except the snapshot, in order
-    size_t frame_count;     //  Their number
-    size_t prefix_count;    //  Frames before the snapshot line
-    const char *snapshot;   //  The REST answer body
-    size_t snapshot_length; //  Its length
+    char *buffer;              //  The capture file
+    s_frame_t *frames;         //  Every frame except the snapshot, in order
+    size_t frame_count;        //  Their number
+    size_t prefix_count;       //  Frames before the snapshot line
+    const char *snapshot;      //  The REST answer body
+    size_t snapshot_length;    //  Its length
     size_t counts[S_CORPORA];  //  Timed frames per corpus
 } s_capture_t;
 
 //  One gateway instance: a core and its Binance adapter.
 typedef struct {
-    gw_settings_t settings;    //  What the core reads
-    gw_core_t *core;           //  The core (its PUB socket)
-    vb_md_t *md;               //  The adapter
-    vb_md_request_t request;   //  Last REST request the adapter asked for
-    bool requested;            //  request holds one
+    gw_settings_t settings;   //  What the core reads
+    gw_core_t *core;          //  The core (its PUB socket)
+    vb_md_t *md;              //  The adapter
+    vb_md_request_t request;  //  Last REST request the adapter asked for
+    bool requested;           //  request holds one
 } s_gateway_t;
 
 //  The floor's state: a parser, an encode buffer and a PUB.
 typedef struct {
-    vb_json_t *json;           //  Parser
-    zsock_t *pub;              //  Bare PUB to the subscriber (NULL = no send)
-    uint8_t *buffer;           //  Encode buffer
-    int64_t *arrays;           //  Packed arrays: 4 x S_LEVELS_MAX
-    uint64_t seq;              //  Header seq
-    uint64_t sent;             //  Frames handed to ZeroMQ
+    vb_json_t *json;  //  Parser
+    zsock_t *pub;     //  Bare PUB to the subscriber (NULL = no send)
+    uint8_t *buffer;  //  Encode buffer
+    int64_t *arrays;  //  Packed arrays: 4 x S_LEVELS_MAX
+    uint64_t seq;     //  Header seq
+    uint64_t sent;    //  Frames handed to ZeroMQ
 } s_floor_t;
 
 //  Control channel to the subscriber process.
 typedef struct {
-    pid_t pid;        //  Subscriber
-    int to_child;     //  Write: uint64 target count
-    int from_child;   //  Read: uint64 count reached
-    uint64_t base;    //  Count at the end of the warm-up
-    uint64_t sent;    //  Frames published to it since then
+    pid_t pid;       //  Subscriber
+    int to_child;    //  Write: uint64 target count
+    int from_child;  //  Read: uint64 count reached
+    uint64_t base;   //  Count at the end of the warm-up
+    uint64_t sent;   //  Frames published to it since then
 } s_subscriber_t;
 
 //  --------------------------------------------------------------------------
@@ -269,7 +269,7 @@ s_subscriber_run (const char *endpoint, int control_in, int control_out)
         if (items[0].revents & ZMQ_POLLIN)
             while (zmq_msg_recv (&message, zsock_resolve (sub), ZMQ_DONTWAIT) >= 0)
                 count++;
-        if (items[1].revents & (ZMQ_POLLIN | ZMQ_POLLHUP)) {
+        if (items[1].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) {
             if (read (control_in, &target, sizeof target) != sizeof target || target == S_STOP)
                 break;
             waiting = true;
@@ -312,8 +312,8 @@ s_drain (s_subscriber_t *self)
     uint64_t target = self->base + self->sent;
     uint64_t count = s_subscriber_wait (self, target, S_DRAIN_TIMEOUT_MS);
     if (count != target) {
-        fprintf (stderr, "bench_gateway: subscriber holds %" PRIu64 " of %" PRIu64
-                         " messages: lost\n",
+        fprintf (stderr,
+                 "bench_gateway: subscriber holds %" PRIu64 " of %" PRIu64 " messages: lost\n",
                  count, target);
         return false;
     }
@@ -420,6 +420,8 @@ s_gateway_prefix (s_gateway_t *self, const s_capture_t *capture)
                              capture->snapshot_length);
     if (rc == 0 && !gw_core_all_synced (self->core))
         rc = VB_ESTATE;
+    if (rc)
+        fprintf (stderr, "bench_gateway: prefix failed: %s\n", vb_strerror (rc));
     return rc;
 }
 
@@ -472,9 +474,11 @@ s_floor_levels (vb_json_val_t *array, int64_t *prices, int64_t *qtys, size_t *co
         vb_decimal_t price, qty, scaled;
         rc = vb_json_array_begin (&level, &pair);
         if (rc == 0)
-            rc = vb_json_array_next (&pair, &value) == 1 ? vb_json_decimal (&value, &price) : VB_EINVAL;
+            rc = vb_json_array_next (&pair, &value) == 1 ? vb_json_decimal (&value, &price)
+                                                         : VB_EINVAL;
         if (rc == 0)
-            rc = vb_json_array_next (&pair, &value) == 1 ? vb_json_decimal (&value, &qty) : VB_EINVAL;
+            rc = vb_json_array_next (&pair, &value) == 1 ? vb_json_decimal (&value, &qty)
+                                                         : VB_EINVAL;
         if (rc == 0)
             rc = vb_decimal_rescale (price, -8, &scaled);
         if (rc == 0) {
@@ -521,6 +525,7 @@ s_floor_one (s_floor_t *self, const s_frame_t *frame, const char *producer)
     bool flag;
     while ((rc = vb_json_object_next (&fields, &key, &key_length, &value)) == 1) {
         char k = key_length == 1 ? key[0] : 0;
+        rc = 0;  //  Fields not read are skipped
         if (k == 's') {
             const char *text;
             size_t length;
@@ -550,7 +555,8 @@ s_floor_one (s_floor_t *self, const s_frame_t *frame, const char *producer)
             else if (k == 'q')
                 rc = s_floor_decimal (&value, &d[1]);
             else if (k == 'm')
-                rc = vb_json_bool (&value, &flag), trade.side = flag ? 2 : 1;
+                rc = vb_json_bool (&value, &flag),
+                trade.side = flag ? VENUEBUS__SIDE__SELL : VENUEBUS__SIDE__BUY;
         } else {
             if (k == 'u')
                 rc = vb_json_uint64 (&value, &id);
@@ -628,8 +634,11 @@ s_floor_timed (s_floor_t *self, const s_capture_t *capture, s_corpus_t corpus)
         if (!s_in_corpus (frame, corpus))
             continue;
         int rc = s_floor_one (self, frame, S_PRODUCER_FLOOR);
-        if (rc)
+        if (rc) {
+            fprintf (stderr, "bench_gateway: floor failed: %s on %.80s\n", vb_strerror (rc),
+                     frame->text);
             return rc;
+        }
     }
     return 0;
 }
@@ -784,8 +793,10 @@ main (int argc, char *argv[])
             return 1;
         zclock_sleep (S_PROBE_MS);
         uint64_t middle = s_subscriber_wait (&subscriber, 0, S_DRAIN_TIMEOUT_MS);
-        if (s_floor_one (&floor_, &capture.frames[0], S_PRODUCER_FLOOR))
+        if ((rc = s_floor_one (&floor_, &capture.frames[0], S_PRODUCER_FLOOR))) {
+            fprintf (stderr, "bench_gateway: floor failed: %s\n", vb_strerror (rc));
             return 1;
+        }
         zclock_sleep (S_PROBE_MS);
         uint64_t after = s_subscriber_wait (&subscriber, 0, S_DRAIN_TIMEOUT_MS);
         joined = middle > before && after > middle;
@@ -891,8 +902,8 @@ main (int argc, char *argv[])
             "process (ZeroMQ I/O included); lossless: the subscriber held every message\n",
             rounds);
     for (int c = 0; c < S_CORPORA; c++) {
-        printf ("%s (%zu frames per pass, %.0f messages published per pass):\n",
-                s_corpus_name[c], capture.counts[c], (double)published_timed[c] / passes);
+        printf ("%s (%zu frames per pass, %.0f messages published per pass):\n", s_corpus_name[c],
+                capture.counts[c], (double)published_timed[c] / passes);
         s_row ("gateway (frame -> ipc subscriber)", gw_ns[c], (size_t)rounds);
         double wall = s_median (gw_wall_ns[c], (size_t)rounds, NULL, NULL);
         printf ("  %-34s %8.0f ns/msg wall (incl. final drain) = %7.0f k msgs/s\n", "gateway wall",
@@ -908,7 +919,9 @@ main (int argc, char *argv[])
             const char *target = c == S_MIX ? "(target >= 10x)" : "";
             s_ratio ("ccxt / gateway (through publish)", ccxt_ns[c], gw_ns[c], (size_t)rounds,
                      target);
-            target = c == S_ONLY_DEPTH ? "(target >= 14x)" : c == S_ONLY_TRADE ? "(target >= 40x)" : "";
+            target = c == S_ONLY_DEPTH   ? "(target >= 14x)"
+                     : c == S_ONLY_TRADE ? "(target >= 40x)"
+                                         : "";
             s_ratio ("ccxt / gateway compute", ccxt_ns[c], compute_ns[c], (size_t)rounds, target);
         }
     }

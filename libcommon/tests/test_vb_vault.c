@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -30,9 +31,10 @@
 
 extern char **environ;
 
-#define CAPACITY    64
-#define SHORT_MS    300   //  Timeout for the test that waits on a silent server
-#define SHORT_LIMIT 5000  //  Generous bound on how long that test may take (ms)
+#define CAPACITY     64
+#define SHORT_MS     300    //  Timeout for the test that waits on a silent server
+#define SHORT_LIMIT  5000   //  Generous bound on how long that test may take (ms)
+#define TLS_START_MS 10000  //  Longest wait for openssl s_server to listen
 
 static kv_server_t s_server;
 static vb_vault_t *s_vault;
@@ -57,11 +59,14 @@ s_setup (void)
     memcpy (s_fields, fields, sizeof (fields));
 }
 
+static void s_tls_stop_if_started (void);
+
 static void
 s_teardown (void)
 {
     vb_vault_destroy (&s_vault);
     kv_server_stop (&s_server);
+    s_tls_stop_if_started ();
 }
 
 TestSuite (vb_vault, .init = s_setup, .fini = s_teardown);
@@ -270,6 +275,7 @@ Test (vb_vault, checks_timeout_range)
 //  /v1/secret/data/venuebus/main gets it (as HTTP/1.0 200, closed after).
 typedef struct {
     pid_t pid;          //  The openssl process
+    int out_fd;         //  Its stdout, kept open until stop (it logs each connection)
     int port;           //  Its port on 127.0.0.1
     char dir[32];       //  Its working directory
     char ca_file[128];  //  The certificate, PEM, for vb_vault_set_ca_file
@@ -335,7 +341,11 @@ s_tls_start (tls_server_t *self)
     fclose (file);
     X509_free (cert);
     EVP_PKEY_free (key);
-    s_write_under (self->dir, "v1/secret/data/venuebus/main", s_kv_routes[0].body);
+    //  With -HTTP the file is the whole response, status line and headers too.
+    char response[2048];
+    snprintf (response, sizeof (response),
+              "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n%s", s_kv_routes[0].body);
+    s_write_under (self->dir, "v1/secret/data/venuebus/main", response);
 
     int out[2];
     cr_assert_eq (pipe (out), 0);
@@ -345,8 +355,8 @@ s_tls_start (tls_server_t *self)
     posix_spawn_file_actions_adddup2 (&actions, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_addopen (&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addclose (&actions, out[0]);
-    char *argv[] = {"openssl", "s_server",    "-quiet", "-HTTP",  "-accept", "127.0.0.1:0",
-                    "-cert",   self->ca_file, "-key",   key_file, NULL};
+    char *argv[] = {"openssl", "s_server",    "-HTTP", "-accept", "127.0.0.1:0",
+                    "-cert",   self->ca_file, "-key",  key_file,  NULL};
     cr_assert_eq (posix_spawnp (&self->pid, "openssl", &actions, NULL, argv, environ), 0,
                   "the openssl command (Debian package openssl) is needed for this test");
     posix_spawn_file_actions_destroy (&actions);
@@ -354,46 +364,65 @@ s_tls_start (tls_server_t *self)
     //  Read until the ACCEPT line: s_server is listening once it is printed.
     char line[256] = "";
     size_t used = 0;
-    while (used < sizeof (line) - 1 && !strchr (line, '\n')) {
+    //  It may print other lines first ("Using default temp DH parameters").
+    while (used < sizeof (line) - 1 &&
+           !(strstr (line, "ACCEPT ") && strchr (strstr (line, "ACCEPT "), '\n'))) {
+        struct pollfd item = {out[0], POLLIN, 0};
+        if (poll (&item, 1, TLS_START_MS) != 1)
+            break;  //  Fails the assertion below instead of hanging
         ssize_t got = read (out[0], line + used, sizeof (line) - 1 - used);
         if (got <= 0)
             break;
         used += (size_t)got;
         line[used] = '\0';
     }
-    close (out[0]);
+    self->out_fd = out[0];
     const char *accept_line = strstr (line, "ACCEPT 127.0.0.1:");
     cr_assert_not_null (accept_line, "openssl s_server said: %s", line);
     self->port = atoi (accept_line + strlen ("ACCEPT 127.0.0.1:"));
     cr_assert_gt (self->port, 0);
 }
 
+//  The TLS endpoint of the running test, stopped by the fixture even when
+//  an assertion ends the test early.
+static tls_server_t s_tls;
+
 //  Stop the openssl process we started, by its pid, and remove its files.
 static void
 s_tls_stop (tls_server_t *self)
 {
+    if (self->pid <= 0)
+        return;
     kill (self->pid, SIGTERM);
     waitpid (self->pid, NULL, 0);
+    close (self->out_fd);
     char command[96];
     snprintf (command, sizeof (command), "rm -rf '%s'", self->dir);
     cr_assert_eq (system (command), 0);
+    self->pid = 0;
+}
+
+static void
+s_tls_stop_if_started (void)
+{
+    s_tls_stop (&s_tls);
 }
 
 Test (vb_vault, verifies_the_server_certificate_and_host_name)
 {
-    tls_server_t server;
-    s_tls_start (&server);
+    tls_server_t *server = &s_tls;
+    s_tls_start (server);
     char addr[64];
 
     //  A certificate no trusted CA signed: refused, nothing read.
-    snprintf (addr, sizeof (addr), "https://localhost:%d", server.port);
+    snprintf (addr, sizeof (addr), "https://localhost:%d", server->port);
     cr_assert_eq (vb_vault_set_addr (s_vault, addr, false), 0);
     cr_assert_eq (vb_vault_read (s_vault, "secret", "venuebus/main", s_fields, 3), VB_EIO);
     cr_assert (strstr (vb_vault_error (s_vault), "certificate"), "%s", vb_vault_error (s_vault));
     cr_assert_eq (s_fields[0].length, 0);
 
     //  Trusted through the CA file, on the name in the certificate: read.
-    cr_assert_eq (vb_vault_set_ca_file (s_vault, server.ca_file), 0);
+    cr_assert_eq (vb_vault_set_ca_file (s_vault, server->ca_file), 0);
     int rc = vb_vault_read (s_vault, "secret", "venuebus/main", s_fields, 3);
     cr_assert_eq (rc, 0, "%s", vb_vault_error (s_vault));
     cr_assert_str_eq (s_key, KV_API_KEY);
@@ -401,11 +430,11 @@ Test (vb_vault, verifies_the_server_certificate_and_host_name)
 
     //  Trusted certificate, but the address's host (127.0.0.1) is not the
     //  certificate's name (DNS:localhost): refused.
-    snprintf (addr, sizeof (addr), "https://127.0.0.1:%d", server.port);
+    snprintf (addr, sizeof (addr), "https://127.0.0.1:%d", server->port);
     cr_assert_eq (vb_vault_set_addr (s_vault, addr, false), 0);
     cr_assert_eq (vb_vault_read (s_vault, "secret", "venuebus/main", s_fields, 3), VB_EIO);
     cr_assert_eq (s_fields[1].length, 0);
     cr_assert_str_eq (s_secret, "");
 
-    s_tls_stop (&server);
+    s_tls_stop (server);
 }

@@ -1153,13 +1153,20 @@ s_flow_maker (vb_sim_engine_t *self, s_instrument_t *instrument, vb_sim_side_t s
     int64_t ticks = 1 + s_random_below (self, self->config.depth_ticks);
     int64_t price = side == VB_SIM_BUY ? instrument->mid - ticks * def->tick
                                        : instrument->mid + ticks * def->tick;
-    //  Never cross: rest one tick behind the opposite best instead.
+    //  Never cross: rest one tick behind the opposite best instead. Under a
+    //  volatility fault the mid outruns the book, and resting there would
+    //  pile orders into a wall that pins prices: the order takes the stale
+    //  levels up to its price instead (IOC), so trades follow the walk.
     s_side_t *opposite = s_side (instrument, side == VB_SIM_BUY ? VB_SIM_SELL : VB_SIM_BUY);
+    bool sweep = false;
     if (opposite->count) {
         int64_t best = opposite->levels[0].price;
-        if (side == VB_SIM_BUY && price >= best)
+        bool crosses = side == VB_SIM_BUY ? price >= best : price <= best;
+        if (crosses && self->volatility > 1)
+            sweep = true;
+        else if (side == VB_SIM_BUY && price >= best)
             price = best - def->tick;
-        if (side == VB_SIM_SELL && price <= best)
+        else if (side == VB_SIM_SELL && price <= best)
             price = best + def->tick;
     }
     if (price <= 0)
@@ -1169,8 +1176,8 @@ s_flow_maker (vb_sim_engine_t *self, s_instrument_t *instrument, vb_sim_side_t s
         qty = def->max_qty - def->max_qty % def->lot;
     vb_sim_order_req_t request = {.side = side,
                                   .type = VB_SIM_LIMIT,
-                                  .tif = VB_SIM_GTC,
-                                  .post_only = true,
+                                  .tif = sweep ? VB_SIM_IOC : VB_SIM_GTC,
+                                  .post_only = !sweep,
                                   .price = price,
                                   .qty = qty};
     s_place (self, self->accounts[0], instrument, &request, NULL);
@@ -1227,12 +1234,15 @@ s_flow_action (vb_sim_engine_t *self, s_instrument_t *instrument)
     else if (walk < 2 * SIM_WALK_PERCENT && instrument->mid - step > def->tick)
         instrument->mid -= step;
 
-    if ((int64_t)instrument->bids.count < self->config.target_levels)
+    //  At the order cap, cancel first: a side short of levels could not be
+    //  refilled (s_flow_maker refuses at the cap), and the flow would stall
+    //  for good once a fast walk has stacked the cap on a few levels.
+    if (instrument->mm_count >= SIM_ENGINE_MM_ORDERS_MAX)
+        s_flow_cancel (self, instrument);
+    else if ((int64_t)instrument->bids.count < self->config.target_levels)
         s_flow_maker (self, instrument, VB_SIM_BUY);
     else if ((int64_t)instrument->asks.count < self->config.target_levels)
         s_flow_maker (self, instrument, VB_SIM_SELL);
-    else if (instrument->mm_count >= SIM_ENGINE_MM_ORDERS_MAX)
-        s_flow_cancel (self, instrument);
     else {
         int64_t draw = s_random_below (self, SIM_PERCENT);
         if (draw < self->config.market_percent)

@@ -911,3 +911,167 @@ Test (sim_binance, trades_over_a_logged_on_ws_api_session)
     vbt_ws_destroy (&ws);
     s_stop (&sim);
 }
+
+//  --------------------------------------------------------------------------
+//  USD-M funding: premiumIndex and the markPrice streams (venues.md 1.2).
+//  With the flow off (--rate 0) the book holds only the two orders placed
+//  here, so the mark (the mid) is known by hand: (1000 + 900000) / 2 =
+//  450500. The funding rate is the 0.01 % base interest rate and funding
+//  falls on the 8-hour grid (00:00, 08:00, 16:00 UTC).
+
+#define S_FUNDING_PERIOD_MS INT64_C (28800000)
+
+static void
+s_start_still (s_sim_t *self)
+{
+    char *env[] = {"VB_SIM_API_KEY=" API_KEY, "VB_SIM_API_SECRET=" API_SECRET,
+                   "VB_SIM_API_PERMISSIONS=read,trade", "VB_SIM_API_IPS=127.0.0.1", NULL};
+    char *argv[] = {VB_SIM_BIN, "--venue", "binance", "--port", "0",
+                    "--seed",   "7",       "--rate",  "0",      NULL};
+    self->proc = vbt_proc_start (VB_SIM_BIN, argv, env);
+    cr_assert_not_null (self->proc);
+    char line[256], port[32];
+    cr_assert_eq (vbt_proc_wait_line (self->proc, "ready ", WAIT_MS, line, sizeof line), 0,
+                  "sim never said ready; stderr: %s", vbt_proc_stderr (self->proc));
+    cr_assert_eq (vbt_line_value (line, "port", port, sizeof port), 0);
+    self->port = atoi (port);
+    vbt_http_response_t response;
+    s_signed (self, "POST", "/api/v3/order",
+              "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01000&price=1000.00",
+              API_KEY, API_SECRET, 0, &response);
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    vbt_http_response_free (&response);
+    s_signed (self, "POST", "/api/v3/order",
+              "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.01000&price="
+              "900000.00",
+              API_KEY, API_SECRET, 0, &response);
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    vbt_http_response_free (&response);
+}
+
+//  Check one premiumIndex or markPriceUpdate object field by field, in the
+//  venue's order. `keys` lists them; string fields must equal `values`
+//  (NULL: any), integer fields are returned in times[].
+static void
+s_expect_fields (vb_json_val_t *object, const char *const *keys, const char *const *values,
+                 int64_t *times)
+{
+    vb_json_iter_t iter;
+    const char *key;
+    size_t key_length, index = 0, time_index = 0;
+    vb_json_val_t value;
+    cr_assert_eq (vb_json_object_begin (object, &iter), 0);
+    while (vb_json_object_next (&iter, &key, &key_length, &value) == 1) {
+        cr_assert_not_null (keys[index], "extra field %.*s", (int)key_length, key);
+        cr_assert (key_length == strlen (keys[index]) && memcmp (key, keys[index], key_length) == 0,
+                   "field %zu is %.*s, not %s", index, (int)key_length, key, keys[index]);
+        if (vb_json_type (&value) == VB_JSON_NUMBER) {
+            cr_assert_eq (vb_json_int64 (&value, &times[time_index++]), 0, "%s", keys[index]);
+        } else {
+            const char *text;
+            size_t length;
+            cr_assert_eq (vb_json_string (&value, &text, &length), 0, "%s", keys[index]);
+            if (values[index])
+                cr_assert (length == strlen (values[index]) &&
+                               memcmp (text, values[index], length) == 0,
+                           "%s: %.*s, not %s", keys[index], (int)length, text, values[index]);
+        }
+        index++;
+    }
+    cr_assert_null (keys[index], "field %s missing", keys[index]);
+}
+
+Test (sim_binance, premium_index_has_the_usdm_fields)
+{
+    s_sim_t sim;
+    s_start_still (&sim);
+    vbt_http_response_t response;
+    int64_t before = s_now_ms ();
+    s_get (&sim, "/fapi/v1/premiumIndex?symbol=BTCUSDT", &response);
+    int64_t after = s_now_ms ();
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    //  Weight 1 with a symbol, in the USD-M bucket (a fresh one here)
+    char used[32];
+    cr_assert_eq (vbt_http_header (&response, "X-MBX-USED-WEIGHT-1M", used, sizeof used), 0);
+    cr_assert_str_eq (used, "1");
+    static const char *const keys[] = {"symbol",
+                                       "markPrice",
+                                       "indexPrice",
+                                       "estimatedSettlePrice",
+                                       "lastFundingRate",
+                                       "interestRate",
+                                       "nextFundingTime",
+                                       "time",
+                                       NULL};
+    static const char *const values[] = {"BTCUSDT",
+                                         "450500.00000000",
+                                         "450500.00000000",
+                                         "450500.00000000",
+                                         "0.00010000",
+                                         "0.00010000",
+                                         NULL,
+                                         NULL};
+    int64_t times[2] = {0};
+    vb_json_t *json = vb_json_new ();
+    vb_json_val_t root;
+    cr_assert_eq (vb_json_parse (json, response.body, response.body_length, &root), 0);
+    s_expect_fields (&root, keys, values, times);
+    cr_assert_eq (times[0] % S_FUNDING_PERIOD_MS, 0, "nextFundingTime %" PRId64, times[0]);
+    cr_assert (times[0] > before && times[0] <= after + S_FUNDING_PERIOD_MS);
+    cr_assert (times[1] >= before && times[1] <= after, "time %" PRId64, times[1]);
+    vbt_http_response_free (&response);
+    //  Without a symbol: an array of every listed symbol, weight 10
+    s_get (&sim, "/fapi/v1/premiumIndex", &response);
+    cr_assert_eq (response.status, 200, "%s", response.body);
+    cr_assert (response.body[0] == '[', "%s", response.body);
+    cr_assert (strstr (response.body, "{\"symbol\":\"BTCUSDT\",\"markPrice\":\"450500.00000000\""),
+               "%s", response.body);
+    cr_assert (strstr (response.body, "{\"symbol\":\"ETHUSDT\","), "%s", response.body);
+    cr_assert_eq (vbt_http_header (&response, "X-MBX-USED-WEIGHT-1M", used, sizeof used), 0);
+    cr_assert_str_eq (used, "11");
+    vbt_http_response_free (&response);
+    s_get (&sim, "/fapi/v1/premiumIndex?symbol=NOPE", &response);
+    s_expect_error (&response, 400, "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}");
+    vbt_http_response_free (&response);
+    vb_json_destroy (&json);
+    s_stop (&sim);
+}
+
+Test (sim_binance, mark_price_streams_push_mark_price_updates)
+{
+    s_sim_t sim;
+    s_start_still (&sim);
+    static const char *const keys[] = {"e", "E", "s", "p", "i", "P", "r", "T", NULL};
+    static const char *const values[] = {
+        "markPriceUpdate", NULL,         "BTCUSDT", "450500.00000000", "450500.00000000",
+        "450500.00000000", "0.00010000", NULL};
+    vb_json_t *json = vb_json_new ();
+    //  @markPrice@1s raw, then @markPrice (every 3 s) on a combined stream
+    const char *paths[] = {"/ws/btcusdt@markPrice@1s", "/stream?streams=btcusdt@markPrice"};
+    for (size_t index = 0; index < 2; index++) {
+        int status = 0;
+        vbt_ws_t *ws = vbt_ws_connect ("127.0.0.1", sim.port, paths[index], WAIT_MS, &status);
+        cr_assert_not_null (ws, "upgrade %d", status);
+        const char *text;
+        size_t length;
+        int64_t before = s_now_ms ();
+        cr_assert_eq (vbt_ws_recv (ws, WAIT_MS, &text, &length), VBT_WS_TEXT);
+        int64_t after = s_now_ms ();
+        vb_json_val_t root, data;
+        cr_assert_eq (vb_json_parse (json, text, length, &root), 0, "%s", text);
+        if (index == 1) {
+            const char *prefix = "{\"stream\":\"btcusdt@markPrice\",\"data\":{";
+            cr_assert (strncmp (text, prefix, strlen (prefix)) == 0, "%s", text);
+            cr_assert_eq (vb_json_find (&root, "data", &data), 0);
+        } else
+            data = root;
+        int64_t times[2] = {0};
+        s_expect_fields (&data, keys, values, times);
+        cr_assert (times[0] >= before - 1000 && times[0] <= after, "E %" PRId64, times[0]);
+        cr_assert_eq (times[1] % S_FUNDING_PERIOD_MS, 0, "T %" PRId64, times[1]);
+        cr_assert (times[1] > times[0] && times[1] <= times[0] + S_FUNDING_PERIOD_MS);
+        vbt_ws_destroy (&ws);
+    }
+    vb_json_destroy (&json);
+    s_stop (&sim);
+}

@@ -97,7 +97,8 @@ void vbt_stack_wait_synced (vbt_stack_t *self, int timeout_ms);
 void vbt_stack_verify (vbt_stack_t *self, vbt_mirror_t *mirror);
 
 //  POST a fault body to the sim's /_sim/faults, see a break (RESYNCING or
-//  STALE) on `symbol`, then every book SYNCED and verified again.
+//  STALE) on `symbol` (any mirrored book when NULL), then every book
+//  SYNCED and verified again.
 void vbt_stack_fault (vbt_stack_t *self, const char *body, const char *symbol);
 
 //  POST a fault body to the sim's /_sim/faults only (status 200 expected).

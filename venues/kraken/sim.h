@@ -210,6 +210,12 @@ void vb_ksim_replay_destroy (vb_ksim_replay_t **self_p);
 //  The capture pair of a v2 symbol ("BTC/CHF"), or -1; its v2 symbol.
 int vb_ksim_replay_find (vb_ksim_replay_t *self, const char *symbol);
 const char *vb_ksim_replay_symbol (vb_ksim_replay_t *self, int pair);
+//  Append the capture's pairs to an instrument snapshot's "pairs" array
+//  (a comma first unless `first`), their price_precision and qty_precision
+//  being the decimals of the capture's strings, so that a client checks
+//  the checksums at the precision the capture has. Returns the entries
+//  written.
+size_t vb_ksim_replay_instrument (vb_ksim_replay_t *self, vb_ksim_buf_t *out, bool first);
 //  Depth of a connection's book subscription to a pair (0: none), and
 //  whether the connection follows any replayed pair.
 size_t vb_ksim_replay_depth (vb_ksim_replay_t *self, vb_sim_conn_t *conn, int pair);

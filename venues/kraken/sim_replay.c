@@ -587,6 +587,67 @@ vb_ksim_replay_find (vb_ksim_replay_t *self, const char *symbol)
     return -1;
 }
 
+//  --------------------------------------------------------------------------
+//  Decimals of a number's text ("0.000022880" has 9).
+
+static int
+s_decimals (const char *text)
+{
+    const char *point = strchr (text, '.');
+    return point ? (int)strlen (point + 1) : 0;
+}
+
+//  Write 10^-decimals ("0.001" for 3, "1" for 0).
+static void
+s_increment (vb_ksim_buf_t *out, int decimals)
+{
+    if (decimals == 0) {
+        VB_KSIM_ADD (out, "1");
+        return;
+    }
+    VB_KSIM_ADD (out, "0.");
+    for (int index = 1; index < decimals; index++)
+        VB_KSIM_ADD (out, "0");
+    VB_KSIM_ADD (out, "1");
+}
+
+//  --------------------------------------------------------------------------
+//  The capture's pairs as instrument channel entries.
+
+size_t
+vb_ksim_replay_instrument (vb_ksim_replay_t *self, vb_ksim_buf_t *out, bool first)
+{
+    for (size_t index = 0; self && index < self->pair_count; index++) {
+        const s_pair_t *pair = &self->pairs[index];
+        int price_decimals = 0, qty_decimals = 0;
+        for (size_t message = 0; message < pair->message_count; message++) {
+            const s_message_t *one = &pair->messages[message];
+            for (size_t level = one->first; level < one->first + one->count; level++) {
+                int price = s_decimals (self->levels[level].price_text);
+                int qty = s_decimals (self->levels[level].qty_text);
+                price_decimals = price > price_decimals ? price : price_decimals;
+                qty_decimals = qty > qty_decimals ? qty : qty_decimals;
+            }
+        }
+        const char *slash = strchr (pair->symbol, '/');
+        int base_length = slash ? (int)(slash - pair->symbol) : (int)strlen (pair->symbol);
+        vb_ksim_buf_printf (out,
+                            "%s{\"symbol\":\"%s\",\"base\":\"%.*s\",\"quote\":\"%s\","
+                            "\"status\":\"online\",\"qty_precision\":%d,\"qty_increment\":",
+                            first && index == 0 ? "" : ",", pair->symbol, base_length, pair->symbol,
+                            slash ? slash + 1 : "", qty_decimals);
+        s_increment (out, qty_decimals);
+        vb_ksim_buf_printf (out, ",\"price_precision\":%d,\"price_increment\":", price_decimals);
+        s_increment (out, price_decimals);
+        VB_KSIM_ADD (out, ",\"tick_size\":");
+        s_increment (out, price_decimals);
+        VB_KSIM_ADD (out, "}");
+    }
+    return self ? self->pair_count : 0;
+}
+
+//  --------------------------------------------------------------------------
+
 const char *
 vb_ksim_replay_symbol (vb_ksim_replay_t *self, int pair)
 {

@@ -552,15 +552,18 @@ s_instrument_snapshot (vb_ksim_t *self, s_conn_t *conn)
         first = false;
     }
     VB_KSIM_ADD (out, "],\"pairs\":[");
+    first = true;
     for (size_t index = 0; index < self->pair_count; index++) {
         const vb_ksim_pair_t *pair = &self->pairs[index];
         const vb_sim_instrument_t *instrument = pair->instrument;
+        if (vb_ksim_replay_find (self->replay, pair->names->ws_symbol) >= 0)
+            continue;  //  A replayed pair's precision is the capture's
         const vb_kraken_asset_t *base = vb_kraken_asset_find (pair->names->base);
         const vb_kraken_asset_t *quote = vb_kraken_asset_find (pair->names->quote);
         vb_ksim_buf_printf (out,
                             "%s{\"symbol\":\"%s\",\"base\":\"%s\",\"quote\":\"%s\",\"status\":"
                             "\"online\",\"qty_precision\":%d,\"qty_increment\":",
-                            index ? "," : "", pair->names->ws_symbol,
+                            first ? "" : ",", pair->names->ws_symbol,
                             base ? base->normalised : instrument->base,
                             quote ? quote->normalised : instrument->quote, pair->qty_decimals);
         vb_ksim_buf_decimal (out, instrument->lot, instrument->qty_exponent, pair->qty_decimals);
@@ -579,7 +582,9 @@ s_instrument_snapshot (vb_ksim_t *self, s_conn_t *conn)
         vb_ksim_buf_decimal_trim (out, instrument->min_qty, instrument->qty_exponent,
                                   pair->qty_decimals, 1);
         VB_KSIM_ADD (out, "}");
+        first = false;
     }
+    vb_ksim_replay_instrument (self->replay, out, first);
     VB_KSIM_ADD (out, "]}}");
     s_send (self, conn, "instrument");
 }

@@ -12,7 +12,8 @@
 static const vb_kraken_asset_t s_assets[] = {
     {"XXBT", "XBT", "BTC", 10, 5}, {"XETH", "ETH", "ETH", 10, 5},  {"ZUSD", "USD", "USD", 4, 2},
     {"ZEUR", "EUR", "EUR", 4, 2},  {"USDT", "USDT", "USDT", 8, 4}, {"XXRP", "XRP", "XRP", 8, 5},
-    {"XXDG", "XDG", "DOGE", 8, 2}, {"SOL", "SOL", "SOL", 10, 5},
+    {"XXDG", "XDG", "DOGE", 8, 2}, {"SOL", "SOL", "SOL", 10, 5},   {"ADA", "ADA", "ADA", 8, 6},
+    {"CHF", "CHF", "CHF", 4, 2},   {"XXMR", "XMR", "XMR", 10, 5},
 };
 
 //  Pairs: normalised, REST key, altname, wsname (v1), v2 symbol, base, quote.
@@ -27,6 +28,9 @@ static const vb_kraken_pair_t s_pairs[] = {
     {"XRP-USD", "XXRPZUSD", "XRPUSD", "XRP/USD", "XRP/USD", "XXRP", "ZUSD"},
     {"DOGE-USD", "XDGUSD", "XDGUSD", "XDG/USD", "DOGE/USD", "XXDG", "ZUSD"},
     {"SOL-USD", "SOLUSD", "SOLUSD", "SOL/USD", "SOL/USD", "SOL", "ZUSD"},
+    {"ADA-BTC", "ADAXBT", "ADAXBT", "ADA/XBT", "ADA/BTC", "ADA", "XXBT"},
+    {"BTC-CHF", "XBTCHF", "XBTCHF", "XBT/CHF", "BTC/CHF", "XXBT", "CHF"},
+    {"XMR-USD", "XXMRZUSD", "XMRUSD", "XMR/USD", "XMR/USD", "XXMR", "ZUSD"},
 };
 
 #define S_ASSET_COUNT (sizeof (s_assets) / sizeof (s_assets[0]))
