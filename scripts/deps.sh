@@ -9,7 +9,7 @@ packages=(
     build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
     libczmq-dev libzmq3-dev libwebsockets-dev libcurl4-openssl-dev
     libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
-    libssl-dev libcriterion-dev libsqlite3-dev zlib1g-dev libsimdjson-dev libcjson-dev
+    libssl-dev openssl libcriterion-dev libsqlite3-dev zlib1g-dev libsimdjson-dev libcjson-dev
     libncurses-dev python3 python3-zmq python3-protobuf libmicrohttpd-dev
 )
 if [ "${1:-}" = "--ci" ]; then

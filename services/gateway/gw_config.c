@@ -164,6 +164,17 @@ static const vb_config_key_t s_keys[] = {
      .min = 100,
      .max = 3600000,
      .help = "a status message per symbol at least this often"},
+    {.name = "gateway/metrics",
+     .type = VB_CONFIG_STRING,
+     .fallback = "",
+     .help = "HOST:PORT serving /metrics and /healthz, e.g. 0.0.0.0:9101 (empty: off; port 0: "
+             "any free port, logged)"},
+    {.name = "gateway/unhealthy_after",
+     .type = VB_CONFIG_DURATION_MS,
+     .fallback = "30s",
+     .min = 100,
+     .max = 3600000,
+     .help = "/healthz answers 503 once a book has not been SYNCED for this long"},
     {.name = "validate/max_deviation_bps",
      .type = VB_CONFIG_INT,
      .fallback = "2000",
@@ -305,6 +316,8 @@ gw_config_settings (vb_config_t *config, gw_settings_t *settings, char *error, s
     settings->rest_weight_period_ms = vb_config_int (config, "gateway/rest_weight_period");
     settings->rest_weight_burst = vb_config_int (config, "gateway/rest_weight_burst");
     settings->status_interval_ms = vb_config_int (config, "gateway/status_interval");
+    settings->metrics = vb_config_str (config, "gateway/metrics");
+    settings->unhealthy_after_ms = vb_config_int (config, "gateway/unhealthy_after");
     settings->max_deviation_bps = vb_config_int (config, "validate/max_deviation_bps");
     settings->ts_tolerance_ms = vb_config_int (config, "validate/ts_tolerance");
     settings->warnings_per_s = vb_config_int (config, "validate/warnings_per_s");

@@ -59,6 +59,8 @@ typedef struct {
     int64_t rest_weight_period_ms;
     int64_t rest_weight_burst;   //  Weight admissible at once
     int64_t status_interval_ms;  //  Status heartbeat per symbol
+    const char *metrics;         //  /metrics + /healthz HOST:PORT ("" = off)
+    int64_t unhealthy_after_ms;  //  Unhealthy once a book is not SYNCED this long
     int64_t max_deviation_bps;   //  Trade/BBO price vs book mid (0 = off)
     int64_t ts_tolerance_ms;     //  Exchange timestamps may go back this much
     int64_t warnings_per_s;      //  Validation warnings logged per second

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "gw_core.h"
+#include "gw_metrics.h"
 #include "vb_book.h"
 #include "vb_clock.h"
 #include "vb_error.h"
@@ -78,6 +79,7 @@ struct _gw_core_t {
     const char *break_reason;        //  "stale" while a stale link closes
     uint64_t unattributed;           //  Anomalies with no symbol (decode errors)
     uint64_t published;              //  Frames handed to ZeroMQ
+    gw_metrics_t *metrics;           //  Borrowed; NULL with metrics off
     s_change_t *changes;             //  The open change's levels
     size_t change_count;             //  In use
     s_symbol_t *open_symbol;         //  Whose change is open (one at a time)
@@ -155,6 +157,7 @@ s_publish (gw_core_t *self, s_symbol_t *sym, const char *topic, uint64_t *seq,
     if (rc == 0) {
         (*seq)++;
         self->published++;
+        gw_metrics_out (self->metrics, envelope->body_case, exchange_ts_ns, header.publish_ts_ns);
     } else
         s_warn (self, "publish failed topic=%s error=%s", topic, vb_strerror (rc));
     envelope->header = NULL;
@@ -193,6 +196,8 @@ s_set_state (gw_core_t *self, s_symbol_t *sym, Venuebus__BookState state, const 
     sym->state = state;
     snprintf (sym->reason, sizeof (sym->reason), "%s", reason);
     if (changed) {
+        gw_metrics_book_state (self->metrics, (size_t)(sym - self->symbols), state, reason,
+                               vb_clock_now_mono_ns ());
         if (state == VENUEBUS__BOOK_STATE__SYNCED)
             vb_log_info ("book synced venue=%s symbol=%s venue_seq=%" PRIu64, self->settings->venue,
                          sym->symbol, sym->venue_seq);
@@ -210,6 +215,7 @@ s_set_state (gw_core_t *self, s_symbol_t *sym, Venuebus__BookState state, const 
 static void
 s_anomaly (gw_core_t *self, s_symbol_t *sym, const char *what)
 {
+    gw_metrics_anomaly (self->metrics);
     if (sym) {
         sym->anomalies++;
         sym->status_dirty = true;
@@ -575,12 +581,15 @@ s_sink_book_resync (void *ctx, const char *symbol, const char *reason, uint64_t 
         reason = "unknown";
     if (streq (reason, "gap")) {
         sym->gaps++;
+        gw_metrics_gap (self->metrics);
         sym->expected_seq = expected_seq;
         sym->received_seq = received_seq;
     } else if (streq (reason, "reconnect"))
         sym->reconnects++;
-    else if (!streq (reason, "crossed"))  //  crossed was counted at commit
+    else if (!streq (reason, "crossed")) {  //  crossed was counted at commit
         sym->anomalies++;
+        gw_metrics_anomaly (self->metrics);
+    }
     s_break (self, sym, reason);
 }
 
@@ -924,12 +933,23 @@ gw_core_published (gw_core_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Report into metrics (borrowed; NULL turns it off).
+
+void
+gw_core_set_metrics (gw_core_t *self, gw_metrics_t *metrics)
+{
+    assert (self);
+    self->metrics = metrics;
+}
+
+//  --------------------------------------------------------------------------
 //  Count an unusable frame.
 
 void
 gw_core_decode_error (gw_core_t *self, size_t index, int rc)
 {
     assert (self);
+    gw_metrics_decode_error (self->metrics);
     self->unattributed++;
     for (size_t i = 0; i < self->symbol_count; i++)
         self->symbols[i].status_dirty = true;
@@ -949,6 +969,7 @@ gw_core_tick (gw_core_t *self)
     int64_t now = vb_clock_now_mono_ns ();
     int64_t interval_ns = self->settings->status_interval_ms * VB_NS_PER_MS;
     self->recv_ts_ns = 0;
+    gw_metrics_tick (self->metrics, now);
     for (size_t i = 0; i < self->symbol_count; i++) {
         s_symbol_t *sym = &self->symbols[i];
         if (sym->status_dirty || now - sym->status_at_ns >= interval_ns)

@@ -50,6 +50,7 @@
 #include <stdint.h>
 
 #include "gw_config.h"
+#include "gw_metrics.h"
 #include "vb_md.h"
 
 #ifdef __cplusplus
@@ -90,6 +91,10 @@ void gw_core_set_recv_ts (gw_core_t *self, int64_t recv_ts_ns);
 //  NULL ends it. The server sets it around the adapter's closed call for a
 //  stale connection or a rollover.
 void gw_core_set_break_reason (gw_core_t *self, const char *reason);
+
+//  Report messages out, book states, gaps, anomalies, decode errors and
+//  health into `metrics` (borrowed; it must outlive the core; NULL: off).
+void gw_core_set_metrics (gw_core_t *self, gw_metrics_t *metrics);
 
 //  Count a frame the adapter could not use (its frame op failed with rc),
 //  read on connection `index`.

@@ -31,6 +31,7 @@ struct _gw_server_t {
     const vb_md_ops_t *ops;                   //  The venue's adapter table
     vb_md_t *adapter;                         //  The adapter
     gw_core_t *core;                          //  Books and bus
+    gw_metrics_t *metrics;                    //  --metrics, or NULL
     gw_session_t *session;                    //  WebSockets
     gw_rest_t *rest;                          //  REST worker actor
     gw_grant_t *grant;                        //  REST grants
@@ -176,6 +177,7 @@ s_rest_answers (gw_server_t *self)
         } else if (result.status >= 300)
             vb_log_warning ("rest call answered status=%d symbol=%s path=%s", result.status,
                             result.request.symbol, result.request.path);
+        gw_metrics_in (self->metrics, GW_METRICS_IN_REST);
         gw_core_set_recv_ts (self->core, vb_clock_now_real_ns ());
         int rc = self->ops->rest_done (self->adapter, &result.request, result.status,
                                        result.body ? result.body : "", result.length);
@@ -267,6 +269,7 @@ static void
 s_hook_received (void *ctx, int64_t recv_ts_ns)
 {
     gw_server_t *self = (gw_server_t *)ctx;
+    gw_metrics_in (self->metrics, GW_METRICS_IN_WS);
     gw_core_set_recv_ts (self->core, recv_ts_ns);
 }
 
@@ -282,6 +285,7 @@ s_hook_breaking (void *ctx, size_t index, const char *reason)
 {
     (void)index;
     gw_server_t *self = (gw_server_t *)ctx;
+    gw_metrics_reconnect (self->metrics, reason);
     //  "reconnect" is the adapter's own word; stale and rollover are ours.
     gw_core_set_break_reason (self->core, reason && !streq (reason, "reconnect") ? reason : NULL);
 }
@@ -409,6 +413,14 @@ gw_server_new (const gw_settings_t *settings, char *error, size_t error_size)
         gw_server_destroy (&self);
         return NULL;
     }
+    if (settings->metrics[0]) {
+        self->metrics = gw_metrics_new (settings, error, error_size);
+        if (!self->metrics) {
+            gw_server_destroy (&self);
+            return NULL;
+        }
+        gw_core_set_metrics (self->core, self->metrics);
+    }
     gw_core_io_t io = {.ctx = self, .send = s_io_send, .rest = s_io_rest};
     gw_core_set_io (self->core, &io);
     return self;
@@ -443,6 +455,7 @@ gw_server_destroy (gw_server_t **self_p)
         if (self->adapter)
             self->ops->destroy (&self->adapter);
         gw_core_destroy (&self->core);
+        gw_metrics_destroy (&self->metrics);
         free (self->frame);
         free (self);
         *self_p = NULL;
@@ -461,6 +474,8 @@ gw_server_run (gw_server_t *self)
     vb_log_notice ("gateway started venue=%s symbols=%zu rest_url=%s ws_url=%s snapshot=%s",
                    self->settings->venue, self->settings->symbol_count, self->urls[0],
                    self->urls[1], gw_snapshot_endpoint (self->snapshot));
+    if (self->metrics)
+        vb_log_notice ("metrics listening address=%s", gw_metrics_address (self->metrics));
     int rc = gw_session_run (self->session);
     vb_log_notice ("gateway stopping reason=%s published=%" PRIu64, rc == 0 ? "signal" : "failure",
                    gw_core_published (self->core));
