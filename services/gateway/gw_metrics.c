@@ -26,9 +26,8 @@ static const char *const s_out_kinds[S_OUT_COUNT] = {
 
 //  Latency buckets, in nanoseconds: 100 us .. 10 s.
 static const int64_t s_latency_bounds[] = {
-    100000,    250000,    500000,     1000000,    2500000,    5000000,
-    10000000,  25000000,  50000000,   100000000,  250000000,  500000000,
-    1000000000, 2500000000, 5000000000, 10000000000};
+    100000,   250000,    500000,    1000000,   2500000,    5000000,    10000000,   25000000,
+    50000000, 100000000, 250000000, 500000000, 1000000000, 2500000000, 5000000000, 10000000000};
 #define S_LATENCY_BOUNDS (sizeof (s_latency_bounds) / sizeof (s_latency_bounds[0]))
 
 //  Distinct break and reconnect reasons kept before the overflow series.
@@ -38,27 +37,27 @@ static const int64_t s_latency_bounds[] = {
 
 //  One book's health bookkeeping.
 typedef struct {
-    vb_metric_t *state;        //  Its book_state gauge
-    bool synced;               //  SYNCED now
+    vb_metric_t *state;         //  Its book_state gauge
+    bool synced;                //  SYNCED now
     int64_t unsynced_since_ns;  //  Monotonic time it last left SYNCED (or start)
 } s_book_t;
 
 struct _gw_metrics_t {
-    const gw_settings_t *settings;          //  Borrowed
-    vb_metrics_t *registry;                 //  Families and health
-    vb_metrics_server_t *server;            //  /metrics and /healthz
-    vb_metrics_family_t *resyncs;           //  resyncs_total{venue,reason}
-    vb_metrics_family_t *reconnects;        //  reconnects_total{venue,reason}
-    vb_metric_t *in[2];                     //  messages_total in, per gw_metrics_in_t
-    vb_metric_t *out[S_OUT_COUNT];          //  messages_total out, per kind
-    vb_metric_t *latency[S_OUT_COUNT];      //  exchange_to_publish_seconds, per kind
-    vb_metric_t *gaps;                      //  gaps_total
-    vb_metric_t *anomalies;                 //  anomalies_total
-    vb_metric_t *decode_errors;             //  decode_errors_total
-    s_book_t books[GW_SYMBOLS_MAX];         //  One per shard symbol
-    bool reported;                          //  Health was set once
-    bool healthy;                           //  Last health reported
-    char health_reason[S_HEALTH_MAX];       //  Last reason reported
+    const gw_settings_t *settings;      //  Borrowed
+    vb_metrics_t *registry;             //  Families and health
+    vb_metrics_server_t *server;        //  /metrics and /healthz
+    vb_metrics_family_t *resyncs;       //  resyncs_total{venue,reason}
+    vb_metrics_family_t *reconnects;    //  reconnects_total{venue,reason}
+    vb_metric_t *in[2];                 //  messages_total in, per gw_metrics_in_t
+    vb_metric_t *out[S_OUT_COUNT];      //  messages_total out, per kind
+    vb_metric_t *latency[S_OUT_COUNT];  //  exchange_to_publish_seconds, per kind
+    vb_metric_t *gaps;                  //  gaps_total
+    vb_metric_t *anomalies;             //  anomalies_total
+    vb_metric_t *decode_errors;         //  decode_errors_total
+    s_book_t books[GW_SYMBOLS_MAX];     //  One per shard symbol
+    bool reported;                      //  Health was set once
+    bool healthy;                       //  Last health reported
+    char health_reason[S_HEALTH_MAX];   //  Last reason reported
 };
 
 //  --------------------------------------------------------------------------
@@ -86,10 +85,9 @@ s_declare (gw_metrics_t *self)
     self->reconnects = vb_metrics_add_counter (
         registry, "venuebus_gateway_reconnects_total",
         "Venue connections lost (reconnect, stale, rollover).", reason_labels, S_REASONS_MAX);
-    vb_metrics_family_t *anomalies =
-        vb_metrics_add_counter (registry, "venuebus_gateway_anomalies_total",
-                                "Validation findings (counted, dropped or resynced).",
-                                venue_labels, 1);
+    vb_metrics_family_t *anomalies = vb_metrics_add_counter (
+        registry, "venuebus_gateway_anomalies_total",
+        "Validation findings (counted, dropped or resynced).", venue_labels, 1);
     vb_metrics_family_t *decode_errors = vb_metrics_add_counter (
         registry, "venuebus_gateway_decode_errors_total",
         "Venue frames and REST answers the adapter could not use.", venue_labels, 1);
@@ -101,11 +99,12 @@ s_declare (gw_metrics_t *self)
         registry, "venuebus_gateway_book_state",
         "Book state per symbol: 0 unspecified, 1 SYNCED, 2 RESYNCING, 3 STALE.", symbol_labels,
         self->settings->symbol_count);
-    if (!messages || !gaps || !self->resyncs || !self->reconnects || !anomalies ||
-        !decode_errors || !latency || !state ||
+    if (!messages || !gaps || !self->resyncs || !self->reconnects || !anomalies || !decode_errors ||
+        !latency || !state ||
         vb_metrics_add_process (registry, "gateway", vb_clock_now_real_ns ()) != 0)
         return -1;
-    self->in[GW_METRICS_IN_WS] = vb_metrics_series (messages, (const char *[]){venue, "in", "ws", NULL});
+    self->in[GW_METRICS_IN_WS] =
+        vb_metrics_series (messages, (const char *[]){venue, "in", "ws", NULL});
     self->in[GW_METRICS_IN_REST] =
         vb_metrics_series (messages, (const char *[]){venue, "in", "rest", NULL});
     for (size_t kind = 0; kind < S_OUT_COUNT; kind++) {
@@ -119,8 +118,8 @@ s_declare (gw_metrics_t *self)
     self->decode_errors = vb_metrics_series (decode_errors, (const char *[]){venue, NULL});
     int64_t now = vb_clock_now_mono_ns ();
     for (size_t i = 0; i < self->settings->symbol_count; i++) {
-        self->books[i].state = vb_metrics_series (
-            state, (const char *[]){venue, self->settings->symbols[i], NULL});
+        self->books[i].state =
+            vb_metrics_series (state, (const char *[]){venue, self->settings->symbols[i], NULL});
         self->books[i].unsynced_since_ns = now;
     }
     return 0;
@@ -231,8 +230,7 @@ gw_metrics_book_state (gw_metrics_t *self, size_t index, int state, const char *
         //  the adapter's or the core's words, capped by S_REASONS_MAX.
         const char *label = reason && reason[0] ? reason : "unknown";
         vb_metrics_counter_add (
-            vb_metrics_series (self->resyncs,
-                               (const char *[]){self->settings->venue, label, NULL}),
+            vb_metrics_series (self->resyncs, (const char *[]){self->settings->venue, label, NULL}),
             1);
         if (book->synced)
             book->unsynced_since_ns = now_ns;

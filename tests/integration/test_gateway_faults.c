@@ -16,8 +16,10 @@
 */
 #include <criterion/criterion.h>
 #include <czmq.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "vbt_http.h"
 #include "vbt_stack.h"
 
 static vbt_stack_t *
@@ -123,6 +125,132 @@ Test (gateway_faults, kraken_keeps_a_right_book_through_duplicates_and_resyncs_o
         stack, "{\"fault\":\"reorder\",\"stream\":\"book\",\"count\":1}", "BTC-USD", 1);
     cr_log_info ("kraken reorder: %d injections left the book right first", misses);
     cr_expect_str_eq (btc->reason, "checksum");
+    vbt_stack_expect_clean (stack);
+    vbt_stack_destroy (&stack);
+}
+
+//  --------------------------------------------------------------------------
+//  --metrics: /metrics counts what the faults did, /healthz follows the
+//  books.
+
+#define METRICS_LINE_MAX 512
+
+//  The value of the exposition line that starts with `series` (name and
+//  labels exactly as rendered), or -1 when absent.
+static int64_t
+s_metric (const char *body, const char *series)
+{
+    size_t length = strlen (series);
+    for (const char *line = body; line && *line;
+         line = strchr (line, '\n'), line = line ? line + 1 : NULL)
+        if (strncmp (line, series, length) == 0 && line[length] == ' ')
+            return strtoll (line + length + 1, NULL, 10);
+    return -1;
+}
+
+static char *
+s_get (const char *address, const char *path, long *status)
+{
+    char url[METRICS_LINE_MAX];
+    snprintf (url, sizeof url, "http://%s%s", address, path);
+    vbt_http_response_t response;
+    cr_assert_eq (vbt_http_request ("GET", url, NULL, NULL, VBT_STACK_WAIT_MS, &response), 0,
+                  "GET %s failed", url);
+    *status = response.status;
+    char *body = strdup (response.body);
+    vbt_http_response_free (&response);
+    return body;
+}
+
+//  Pump the bus until /healthz answers `want`; returns its body.
+static char *
+s_wait_health (vbt_stack_t *stack, const char *address, long want)
+{
+    int64_t deadline = zclock_mono () + VBT_STACK_WAIT_MS;
+    while (true) {
+        long status;
+        char *body = s_get (address, "/healthz", &status);
+        if (status == want)
+            return body;
+        free (body);
+        cr_assert_lt (zclock_mono (), deadline, "/healthz never answered %ld", want);
+        vbt_stack_pump (stack, VBT_STACK_PUMP_MS);
+    }
+}
+
+Test (gateway_faults, metrics_count_the_faults_and_healthz_follows_the_books)
+{
+    const char *names[] = {"BTC-USDT"};
+    const char *rest_names[] = {"BTCUSDT"};
+    const char *gateway_extra[] = {"--metrics",         "127.0.0.1:0", "--stale", "1s",
+                                   "--unhealthy-after", "500ms",       NULL};
+    vbt_stack_args_t args = {.sim_bin = VB_SIM_BIN,
+                             .bus_bin = VB_BUS_BIN,
+                             .gateway_bin = VB_GATEWAY_BIN,
+                             .venue = "binance",
+                             .symbols = "BTC-USDT",
+                             .names = names,
+                             .rest_names = rest_names,
+                             .count = 1,
+                             .gateway_extra = gateway_extra};
+    vbt_stack_t *stack = vbt_stack_new (&args);
+    char line[METRICS_LINE_MAX], address[METRICS_LINE_MAX];
+    cr_assert_eq (vbt_proc_wait_stderr_line (vbt_stack_gateway (stack), "metrics listening",
+                                             VBT_STACK_WAIT_MS, line, sizeof line),
+                  0);
+    cr_assert_eq (vbt_line_value (line, "address", address, sizeof address), 0);
+    vbt_stack_wait_synced (stack, VBT_STACK_WAIT_MS);
+    vbt_stack_verify (stack, vbt_stack_mirror_at (stack, 0));
+    vbt_stack_fault (stack,
+                     "{\"fault\":\"duplicate\",\"stream\":\"btcusdt@depth@100ms\",\"count\":1}",
+                     "BTC-USDT");
+    char *body = s_wait_health (stack, address, 200);
+    cr_expect (strncmp (body, "ok", 2) == 0, "/healthz: %s", body);
+    free (body);
+
+    long status;
+    body = s_get (address, "/metrics", &status);
+    cr_assert_eq (status, 200);
+    const char *v = "venue=\"binance\"";
+    char series[METRICS_LINE_MAX];
+    snprintf (series, sizeof series,
+              "venuebus_gateway_messages_total{%s,direction=\"in\",kind=\"ws\"}", v);
+    cr_expect_gt (s_metric (body, series), 0, "%s\n%s", series, body);
+    snprintf (series, sizeof series,
+              "venuebus_gateway_messages_total{%s,direction=\"in\",kind=\"rest\"}", v);
+    cr_expect_geq (s_metric (body, series), 2, "two REST snapshots: start and resync");
+    snprintf (series, sizeof series,
+              "venuebus_gateway_messages_total{%s,direction=\"out\",kind=\"book_snapshot\"}", v);
+    cr_expect_geq (s_metric (body, series), 2, "a book snapshot at start and after the resync");
+    snprintf (series, sizeof series,
+              "venuebus_gateway_messages_total{%s,direction=\"out\",kind=\"book_delta\"}", v);
+    cr_expect_gt (s_metric (body, series), 0);
+    snprintf (series, sizeof series, "venuebus_gateway_gaps_total{%s}", v);
+    cr_expect_geq (s_metric (body, series), 1, "the duplicated diff is a gap");
+    snprintf (series, sizeof series, "venuebus_gateway_resyncs_total{%s,reason=\"gap\"}", v);
+    cr_expect_geq (s_metric (body, series), 1);
+    snprintf (series, sizeof series, "venuebus_gateway_book_state{%s,symbol=\"BTC-USDT\"}", v);
+    cr_expect_eq (s_metric (body, series), 1, "SYNCED is 1");
+    snprintf (series, sizeof series,
+              "venuebus_gateway_exchange_to_publish_seconds_count{%s,kind=\"book_delta\"}", v);
+    cr_expect_gt (s_metric (body, series), 0, "no latency observed");
+    snprintf (series, sizeof series, "venuebus_gateway_decode_errors_total{%s}", v);
+    cr_expect_eq (s_metric (body, series), 0, "the sim's frames all decode");
+    cr_expect_eq (s_metric (body, "venuebus_up{service=\"gateway\"}"), 1);
+    free (body);
+
+    //  A stream stalled past the stale bound and unhealthy_after: 503 naming
+    //  the book, then healthy again once it is rebuilt.
+    vbt_stack_post_fault (stack, "{\"fault\":\"stall\",\"stream\":\"*\",\"ms\":3000}");
+    body = s_wait_health (stack, address, 503);
+    cr_expect (strstr (body, "BTC-USDT") != NULL, "reason does not name the book: %s", body);
+    free (body);
+    vbt_stack_wait_synced (stack, VBT_STACK_WAIT_MS);
+    free (s_wait_health (stack, address, 200));
+    body = s_get (address, "/metrics", &status);
+    snprintf (series, sizeof series, "venuebus_gateway_reconnects_total{%s,reason=\"stale\"}", v);
+    cr_expect_geq (s_metric (body, series), 1, "%s", body);
+    free (body);
     vbt_stack_expect_clean (stack);
     vbt_stack_destroy (&stack);
 }

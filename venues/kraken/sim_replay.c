@@ -25,6 +25,11 @@
       sim_ws.c does for engine books. At the capture's depth this is the v1
       update itself. Updates that touch nothing in the view are not sent.
       The "timestamp" is the newest level time of the v1 message.
+    - The instrument channel lists the capture's pairs too
+      (vb_ksim_replay_instrument), with price_precision and qty_precision
+      equal to the decimals of the capture's strings, so a client that
+      subscribes a book only once it knows the pair's precision (the
+      gateway's Kraken adapter) can subscribe and verify the checksums.
     - corrupt_checksum faults on stream "book" apply to replayed messages.
     SPDX-License-Identifier: MPL-2.0
 */
