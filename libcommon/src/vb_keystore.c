@@ -6,7 +6,7 @@
     hostile file can make scrypt run with large parameters, then derives
     the key, checks the passphrase verifier and decrypts with GCM.
 
-    Every decrypted byte lives in memory from s_secure_alloc: its own
+    Every decrypted byte lives in memory from vb_locked_alloc: its own
     anonymous pages, mlock'ed when the limit allows, excluded from core
     dumps, and cleansed before they are unmapped. Each entry owns one such
     region holding its struct and its five strings, so removing an entry
@@ -19,7 +19,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <czmq.h>
@@ -33,6 +32,7 @@
 #include <openssl/sha.h>
 #include "vb_error.h"
 #include "vb_keystore.h"
+#include "vb_locked.h"
 
 //  Offsets of the header fields (see the table in vb_keystore.h).
 #define S_OFF_VERSION  8
@@ -64,8 +64,7 @@
 enum { S_VENUE, S_ACCOUNT, S_API_KEY, S_SECRET, S_PASSPHRASE };
 
 struct _vb_keystore_entry_t {
-    size_t mapped;            //  Bytes mapped for this entry, struct included
-    bool locked;              //  The pages are mlock'ed
+    vb_locked_buf_t region;   //  The mapping holding this struct and its strings
     char *field[S_FIELDS];    //  venue, account, api_key, secret, passphrase
     size_t length[S_FIELDS];  //  Their lengths (passphrase may be 0)
 };
@@ -111,43 +110,6 @@ s_get_u32 (const unsigned char *in)
 {
     return ((uint32_t)in[0] << 24) | ((uint32_t)in[1] << 16) | ((uint32_t)in[2] << 8) |
            (uint32_t)in[3];
-}
-
-//  --------------------------------------------------------------------------
-//  Map size bytes (rounded up to whole pages) of private anonymous memory,
-//  keep it out of core dumps and try to lock it. Sets *mapped_p to the mapped
-//  size and *locked_p to whether mlock worked. Returns NULL if mmap fails.
-
-static void *
-s_secure_alloc (size_t size, size_t *mapped_p, bool *locked_p)
-{
-    long page = sysconf (_SC_PAGESIZE);
-    size_t page_size = page > 0 ? (size_t)page : 4096;
-    size_t mapped = size == 0 ? page_size : (size + page_size - 1) / page_size * page_size;
-    void *data = mmap (NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (data == MAP_FAILED)
-        return NULL;
-#ifdef MADV_DONTDUMP
-    //  Best effort: a kernel without it still honours the router's RLIMIT_CORE.
-    (void)madvise (data, mapped, MADV_DONTDUMP);
-#endif
-    *locked_p = mlock (data, mapped) == 0;
-    *mapped_p = mapped;
-    return data;
-}
-
-//  --------------------------------------------------------------------------
-//  Wipe, unlock and unmap memory from s_secure_alloc. Accepts NULL.
-
-static void
-s_secure_free (void *data, size_t mapped, bool locked)
-{
-    if (!data)
-        return;
-    OPENSSL_cleanse (data, mapped);
-    if (locked)
-        (void)munlock (data, mapped);
-    (void)munmap (data, mapped);
 }
 
 //  --------------------------------------------------------------------------
@@ -229,15 +191,13 @@ s_entry_new (const char *field[S_FIELDS], const size_t length[S_FIELDS], int *rc
     size_t size = sizeof (vb_keystore_entry_t);
     for (int index = 0; index < S_FIELDS; index++)
         size += length[index] + 1;
-    size_t mapped;
-    bool locked;
-    vb_keystore_entry_t *self = (vb_keystore_entry_t *)s_secure_alloc (size, &mapped, &locked);
-    if (!self) {
+    vb_locked_buf_t region = {0};
+    if (vb_locked_alloc (&region, size) != 0) {
         *rc_p = VB_ENOMEM;
         return NULL;
     }
-    self->mapped = mapped;
-    self->locked = locked;
+    vb_keystore_entry_t *self = (vb_keystore_entry_t *)region.data;
+    self->region = region;
     char *cursor = (char *)(self + 1);
     for (int index = 0; index < S_FIELDS; index++) {
         self->field[index] = cursor;
@@ -258,8 +218,11 @@ s_entry_destroy (vb_keystore_entry_t **self_p)
 {
     assert (self_p);
     vb_keystore_entry_t *self = *self_p;
-    if (self)
-        s_secure_free (self, self->mapped, self->locked);
+    if (self) {
+        //  The struct lives in its own mapping: free through a copy.
+        vb_locked_buf_t region = self->region;
+        vb_locked_free (&region);
+    }
     *self_p = NULL;
 }
 
@@ -618,9 +581,8 @@ vb_keystore_load (vb_keystore_t *self, const char *path, const char *passphrase,
     size_t size = 0;
     unsigned char derived[S_DERIVED_SIZE];
     unsigned char check[VB_KEYSTORE_CHECK_SIZE];
+    vb_locked_buf_t body_region = {0};
     unsigned char *body = NULL;
-    size_t body_mapped = 0;
-    bool body_locked = false;
     vb_keystore_entry_t **entries = NULL;
     size_t count = 0;
 
@@ -639,12 +601,11 @@ vb_keystore_load (vb_keystore_t *self, const char *path, const char *passphrase,
         rc = VB_EAUTH;
     if (rc == 0) {
         //  GCM writes the final block after the body; keep one spare block.
-        body = (unsigned char *)s_secure_alloc (body_size + VB_KEYSTORE_TAG_SIZE, &body_mapped,
-                                                &body_locked);
-        if (!body)
+        if (vb_locked_alloc (&body_region, body_size + VB_KEYSTORE_TAG_SIZE) != 0)
             rc = VB_ENOMEM;
-        else if (!body_locked)
+        else if (!body_region.locked)
             self->lock_failed = true;
+        body = (unsigned char *)body_region.data;
     }
     if (rc == 0)
         rc = s_gcm (false, derived, file, file + VB_KEYSTORE_HEADER_SIZE, body_size, body,
@@ -656,7 +617,7 @@ vb_keystore_load (vb_keystore_t *self, const char *path, const char *passphrase,
     }
     if (rc == 0) {
         for (size_t index = 0; index < count; index++)
-            if (!entries[index]->locked)
+            if (!entries[index]->region.locked)
                 self->lock_failed = true;
         s_entries_clear (self->entries, self->count);
         free (self->entries);
@@ -669,7 +630,7 @@ vb_keystore_load (vb_keystore_t *self, const char *path, const char *passphrase,
         self->p = p;
     }
     free (entries);
-    s_secure_free (body, body_mapped, body_locked);
+    vb_locked_free (&body_region);
     OPENSSL_cleanse (derived, sizeof (derived));
     OPENSSL_cleanse (check, sizeof (check));
     free (file);
@@ -677,21 +638,20 @@ vb_keystore_load (vb_keystore_t *self, const char *path, const char *passphrase,
 }
 
 //  --------------------------------------------------------------------------
-//  Serialise the entries into a new secure buffer. Returns 0 or VB_ENOMEM.
+//  Serialise the entries into region, which must be empty; the body is
+//  *size_p bytes at its start. Returns 0 or VB_ENOMEM.
 
 static int
-s_serialise (vb_keystore_t *self, unsigned char **body_p, size_t *size_p, size_t *mapped_p,
-             bool *locked_p)
+s_serialise (vb_keystore_t *self, vb_locked_buf_t *region, size_t *size_p)
 {
     size_t size = S_COUNT_SIZE;
     for (size_t index = 0; index < self->count; index++)
         for (int field = 0; field < S_FIELDS; field++)
             size += S_FIELD_LEN_SIZE + self->entries[index]->length[field];
     //  GCM may write one block past the body; allocate it with the rest.
-    unsigned char *body =
-        (unsigned char *)s_secure_alloc (size + VB_KEYSTORE_TAG_SIZE, mapped_p, locked_p);
-    if (!body)
+    if (vb_locked_alloc (region, size + VB_KEYSTORE_TAG_SIZE) != 0)
         return VB_ENOMEM;
+    unsigned char *body = (unsigned char *)region->data;
     s_put_u32 (body, (uint32_t)self->count);
     size_t offset = S_COUNT_SIZE;
     for (size_t index = 0; index < self->count; index++)
@@ -702,7 +662,6 @@ s_serialise (vb_keystore_t *self, unsigned char **body_p, size_t *size_p, size_t
             memcpy (body + offset, entry->field[field], entry->length[field]);
             offset += entry->length[field];
         }
-    *body_p = body;
     *size_p = size;
     return 0;
 }
@@ -791,17 +750,17 @@ vb_keystore_save (vb_keystore_t *self, const char *path, const char *passphrase,
         passphrase_len > VB_KEYSTORE_KEY_PASS_MAX)
         return VB_EINVAL;
     int rc = s_check_kdf (self->log2n, self->r, self->p, self->kdf_mem_max);
+    vb_locked_buf_t body_region = {0};
     unsigned char *body = NULL;
     size_t body_size = 0;
-    size_t body_mapped = 0;
-    bool body_locked = false;
     unsigned char derived[S_DERIVED_SIZE];
     unsigned char *file = NULL;
     size_t file_size = 0;
     if (rc == 0)
-        rc = s_serialise (self, &body, &body_size, &body_mapped, &body_locked);
-    if (rc == 0 && !body_locked)
+        rc = s_serialise (self, &body_region, &body_size);
+    if (rc == 0 && !body_region.locked)
         self->lock_failed = true;
+    body = (unsigned char *)body_region.data;
     if (rc == 0) {
         file_size = VB_KEYSTORE_HEADER_SIZE + body_size + VB_KEYSTORE_TAG_SIZE;
         file = (unsigned char *)zmalloc (file_size + VB_KEYSTORE_TAG_SIZE);
@@ -828,7 +787,7 @@ vb_keystore_save (vb_keystore_t *self, const char *path, const char *passphrase,
     if (rc == 0)
         rc = s_write_atomic (path, file, file_size);
     OPENSSL_cleanse (derived, sizeof (derived));
-    s_secure_free (body, body_mapped, body_locked);
+    vb_locked_free (&body_region);
     free (file);
     return rc;
 }
@@ -857,7 +816,7 @@ vb_keystore_add (vb_keystore_t *self, const char *venue, const char *account, co
     vb_keystore_entry_t *entry = s_entry_new (field, length, &rc);
     if (!entry)
         return rc;
-    if (!entry->locked)
+    if (!entry->region.locked)
         self->lock_failed = true;
     self->entries[self->count++] = entry;
     return 0;

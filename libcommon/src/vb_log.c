@@ -19,13 +19,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <czmq.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include "vb_error.h"
+#include "vb_locked.h"
 #include "vb_log.h"
 
 //  Forms kept for each secret: raw, lower hex, upper hex, base64, percent-
@@ -54,9 +54,7 @@
 #define S_LLL_USER   (1 << 10)
 
 typedef struct {
-    unsigned char *map;                      //  Page-aligned mapping holding all forms
-    size_t map_size;                         //  Bytes mapped
-    bool locked;                             //  mlock succeeded
+    vb_locked_buf_t region;                  //  Locked mapping holding all forms
     size_t form_count;                       //  Distinct forms in use
     const unsigned char *form[S_FORMS_MAX];  //  Each form, inside map
     size_t form_length[S_FORMS_MAX];         //  Length of each form
@@ -517,7 +515,7 @@ s_secret_add_form (s_secret_t *secret, unsigned char *cursor, size_t length)
 static void
 s_secret_fill (s_secret_t *secret, const unsigned char *raw, size_t length)
 {
-    unsigned char *cursor = secret->map;
+    unsigned char *cursor = (unsigned char *)secret->region.data;
     memcpy (cursor, raw, length);
     cursor += s_secret_add_form (secret, cursor, length);
 
@@ -585,22 +583,17 @@ vb_log_add_secret (const void *secret, size_t length)
     size_t base64 = 4 * ((length + 2) / 3) + 1;
     size_t need =
         length + 4 * length + base64 + S_PERCENT_WIDTH * length + S_JSON_ESCAPE_WIDTH * length + 1;
-    long page = sysconf (_SC_PAGESIZE);
-    size_t page_size = page > 0 ? (size_t)page : 4096;
-    size_t map_size = (need + page_size - 1) / page_size * page_size;
-    void *map = mmap (NULL, map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (map == MAP_FAILED) {
+    //  Locking is best effort: without CAP_IPC_LOCK or under a low
+    //  RLIMIT_MEMLOCK the copy stays unlocked but is still wiped on release.
+    //  vb_locked neither logs nor allocates from the heap.
+    vb_locked_buf_t region = {0};
+    if (vb_locked_alloc (&region, need) != 0) {
         rc = VB_ENOMEM;
         goto done;
     }
     s_secret_t *entry = &s_secrets[s_secret_count];
     memset (entry, 0, sizeof (*entry));
-    entry->map = map;
-    entry->map_size = map_size;
-    //  Best effort: without CAP_IPC_LOCK or under a low RLIMIT_MEMLOCK the
-    //  copy stays unlocked but is still wiped on release.
-    entry->locked = mlock (map, map_size) == 0;
-    madvise (map, map_size, MADV_DONTDUMP);
+    entry->region = region;
     s_secret_fill (entry, secret, length);
     for (size_t f = 0; f < entry->form_count; f++)
         s_first_byte[entry->form[f][0]] = true;
@@ -633,10 +626,7 @@ vb_log_forget_secrets (void)
     pthread_mutex_lock (&s_mutex);
     for (size_t i = 0; i < s_secret_count; i++) {
         s_secret_t *entry = &s_secrets[i];
-        OPENSSL_cleanse (entry->map, entry->map_size);
-        if (entry->locked)
-            munlock (entry->map, entry->map_size);
-        munmap (entry->map, entry->map_size);
+        vb_locked_free (&entry->region);
         memset (entry, 0, sizeof (*entry));
     }
     s_secret_count = 0;

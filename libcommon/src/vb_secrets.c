@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <czmq.h>
@@ -30,6 +29,7 @@
 #include "vb_error.h"
 #include "vb_json.h"
 #include "vb_keystore.h"
+#include "vb_locked.h"
 #include "vb_log.h"
 #include "vb_secrets.h"
 #include "vb_vault.h"
@@ -43,7 +43,6 @@ extern char **environ;
 #define S_FILE_API_SECRET "api_secret"
 #define S_FILE_PASSPHRASE "api_passphrase"
 #define S_MODE_WRITABLE   (S_IWGRP | S_IWOTH)  //  Bits a secret file or dir must not have
-#define S_PAGE_DEFAULT    4096                 //  When sysconf cannot say
 #define S_PRINTABLE_FIRST 0x21                 //  '!': API keys and tokens are printable ASCII
 #define S_PRINTABLE_LAST  0x7e                 //  '~'
 
@@ -56,16 +55,8 @@ static const size_t s_slot_max[S_SLOTS] = {VB_SECRETS_API_KEY_MAX, VB_SECRETS_AP
                                            VB_SECRETS_PASSPHRASE_MAX};
 static const char *const s_slot_what[S_SLOTS] = {"API key", "API secret", "API passphrase"};
 
-//  Page-aligned, locked, undumpable memory that is wiped before release.
-typedef struct {
-    char *data;       //  The mapping, or NULL
-    size_t capacity;  //  Bytes usable (the mapping may be larger)
-    size_t mapped;    //  Bytes mapped
-    bool locked;      //  mlock succeeded
-} s_locked_t;
-
 struct _vb_secrets_t {
-    s_locked_t region;                      //  Holds the three slots
+    vb_locked_buf_t region;                 //  Holds the three slots
     char *slot[S_SLOTS];                    //  NUL-terminated values inside region
     size_t length[S_SLOTS];                 //  Their lengths; 0 for no passphrase
     const char *backend;                    //  Static backend name
@@ -106,47 +97,6 @@ static const struct {
 #define S_BACKENDS (sizeof (s_backends) / sizeof (s_backends[0]))
 
 //  --------------------------------------------------------------------------
-//  Map at least size bytes of private anonymous memory, keep it out of core
-//  dumps and try to lock it. Returns 0 or VB_ENOMEM.
-
-static int
-s_locked_alloc (s_locked_t *self, size_t size)
-{
-    long page = sysconf (_SC_PAGESIZE);
-    size_t page_size = page > 0 ? (size_t)page : S_PAGE_DEFAULT;
-    size_t mapped = (size + page_size) / page_size * page_size;
-    void *data = mmap (NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (data == MAP_FAILED) {
-        memset (self, 0, sizeof (*self));
-        return VB_ENOMEM;
-    }
-#ifdef MADV_DONTDUMP
-    //  Best effort: the router also turns core dumps off altogether.
-    (void)madvise (data, mapped, MADV_DONTDUMP);
-#endif
-    self->data = data;
-    self->capacity = size;
-    self->mapped = mapped;
-    self->locked = mlock (data, mapped) == 0;
-    return 0;
-}
-
-//  --------------------------------------------------------------------------
-//  Wipe, unlock and unmap. Accepts a zeroed (never allocated) buffer.
-
-static void
-s_locked_free (s_locked_t *self)
-{
-    if (!self->data)
-        return;
-    OPENSSL_cleanse (self->data, self->mapped);
-    if (self->locked)
-        (void)munlock (self->data, self->mapped);
-    (void)munmap (self->data, self->mapped);
-    memset (self, 0, sizeof (*self));
-}
-
-//  --------------------------------------------------------------------------
 //  Write "account A: secrets SPEC: <message>" to the load's error buffer and
 //  return code. The message never contains a value.
 
@@ -178,7 +128,7 @@ vb_secrets_destroy (vb_secrets_t **self_p)
     assert (self_p);
     vb_secrets_t *self = *self_p;
     if (self) {
-        s_locked_free (&self->region);
+        vb_locked_free (&self->region);
         freen (self);
         *self_p = NULL;
     }
@@ -194,7 +144,7 @@ s_secrets_new (void)
     size_t total = 0;
     for (size_t index = 0; index < S_SLOTS; index++)
         total += s_slot_max[index] + 2;
-    if (s_locked_alloc (&self->region, total) != 0) {
+    if (vb_locked_alloc (&self->region, total) != 0) {
         vb_secrets_destroy (&self);
         return NULL;
     }
@@ -495,9 +445,9 @@ s_load_keystore (s_load_t *load)
     path[path_length] = '\0';
     const char *entry_name = hash + 1;
 
-    s_locked_t passphrase = {0};
+    vb_locked_buf_t passphrase = {0};
     size_t passphrase_length = 0;
-    int rc = s_locked_alloc (&passphrase, VB_SECRETS_KEY_PASS_MAX + 2);
+    int rc = vb_locked_alloc (&passphrase, VB_SECRETS_KEY_PASS_MAX + 2);
     if (rc != 0)
         return s_fail (load, rc, "cannot map locked memory for the keystore passphrase");
     rc = s_keystore_passphrase (load, passphrase.data, &passphrase_length);
@@ -510,7 +460,7 @@ s_load_keystore (s_load_t *load)
         if (rc != 0)
             rc = s_fail (load, rc, "keystore %s: %s", path, vb_keystore_strerror (rc));
     }
-    s_locked_free (&passphrase);
+    vb_locked_free (&passphrase);
     const vb_keystore_entry_t *entry = NULL;
     if (rc == 0) {
         entry = vb_keystore_find (keystore, entry_name);
@@ -653,16 +603,16 @@ s_vault_setup (s_load_t *load, vb_vault_t *vault)
     if (rc != 0)
         return s_fail (load, rc, "%s", vb_vault_error (vault));
 
-    s_locked_t token = {0};
+    vb_locked_buf_t token = {0};
     size_t token_length = 0;
-    rc = s_locked_alloc (&token, VB_VAULT_TOKEN_MAX + 2);
+    rc = vb_locked_alloc (&token, VB_VAULT_TOKEN_MAX + 2);
     if (rc != 0)
         return s_fail (load, rc, "cannot map locked memory for the Vault token");
     rc = s_vault_token (load, token.data, &token_length);
     if (rc == 0 && vb_vault_set_token (vault, token.data, token_length) != 0)
         rc = s_fail (load, VB_EINVAL, "the Vault token (%s) is not printable ASCII",
                      options->vault_token_file ? "token file" : VB_SECRETS_ENV_VAULT_TOKEN);
-    s_locked_free (&token);
+    vb_locked_free (&token);
     return rc;
 }
 

@@ -11,13 +11,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <czmq.h>
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include "vb_error.h"
 #include "vb_json.h"
+#include "vb_locked.h"
 #include "vb_vault.h"
 
 #define S_HEADER_PREFIX     "X-Vault-Token: "
@@ -27,7 +27,6 @@
 #define S_PROTOCOLS_TLS     "https"
 #define S_PROTOCOLS_ANY     "http,https"
 #define S_URL_MAX           (VB_VAULT_ADDR_MAX + 2 * VB_VAULT_PATH_MAX + 16)
-#define S_PAGE_DEFAULT      4096  //  When sysconf cannot say
 #define S_PRINTABLE_FIRST   0x21  //  '!'
 #define S_PRINTABLE_LAST    0x7e  //  '~'
 #define S_HTTP_OK           200
@@ -38,67 +37,19 @@
 #define S_HTTP_UNAVAILABLE  503
 #define S_HTTP_STATUS_MAX   599
 
-//  Page-aligned, locked, undumpable memory that is wiped before release.
-typedef struct {
-    char *data;       //  The mapping, or NULL
-    size_t capacity;  //  Bytes usable (the mapping may be larger)
-    size_t mapped;    //  Bytes mapped
-    bool locked;      //  mlock succeeded
-} s_locked_t;
-
 struct _vb_vault_t {
     char addr[VB_VAULT_ADDR_MAX + 1];  //  Without trailing '/'; "" when unset
     bool allow_http;                   //  http:// accepted (tests only)
     char *ca_file;                     //  CA bundle path, or NULL for the system's
     int64_t timeout_ms;                //  Connect plus transfer
-    s_locked_t header;                 //  "X-Vault-Token: <token>", NUL-terminated
+    vb_locked_buf_t header;            //  "X-Vault-Token: <token>", NUL-terminated
     bool has_token;                    //  vb_vault_set_token succeeded
-    s_locked_t body;                   //  Response of the current request
+    vb_locked_buf_t body;              //  Response of the current request
     size_t body_used;                  //  Bytes in body
     bool body_overflow;                //  The response did not fit
     long status;                       //  HTTP status of the last request
     char error[VB_VAULT_ERROR_MAX];    //  Last failure's text
 };
-
-//  --------------------------------------------------------------------------
-//  Map at least size bytes of private anonymous memory, keep it out of core
-//  dumps and try to lock it. Returns 0 or VB_ENOMEM.
-
-static int
-s_locked_alloc (s_locked_t *self, size_t size)
-{
-    long page = sysconf (_SC_PAGESIZE);
-    size_t page_size = page > 0 ? (size_t)page : S_PAGE_DEFAULT;
-    size_t mapped = (size + page_size) / page_size * page_size;
-    void *data = mmap (NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (data == MAP_FAILED) {
-        memset (self, 0, sizeof (*self));
-        return VB_ENOMEM;
-    }
-#ifdef MADV_DONTDUMP
-    (void)madvise (data, mapped, MADV_DONTDUMP);
-#endif
-    self->data = data;
-    self->capacity = size;
-    self->mapped = mapped;
-    self->locked = mlock (data, mapped) == 0;
-    return 0;
-}
-
-//  --------------------------------------------------------------------------
-//  Wipe, unlock and unmap. Accepts a zeroed (never allocated) buffer.
-
-static void
-s_locked_free (s_locked_t *self)
-{
-    if (!self->data)
-        return;
-    OPENSSL_cleanse (self->data, self->mapped);
-    if (self->locked)
-        (void)munlock (self->data, self->mapped);
-    (void)munmap (self->data, self->mapped);
-    memset (self, 0, sizeof (*self));
-}
 
 //  --------------------------------------------------------------------------
 //  Record the error text and return code.
@@ -139,8 +90,8 @@ vb_vault_destroy (vb_vault_t **self_p)
     assert (self_p);
     vb_vault_t *self = *self_p;
     if (self) {
-        s_locked_free (&self->body);
-        s_locked_free (&self->header);
+        vb_locked_free (&self->body);
+        vb_locked_free (&self->header);
         freen (self->ca_file);
         freen (self);
         *self_p = NULL;
@@ -155,8 +106,8 @@ vb_vault_new (void)
 {
     vb_vault_t *self = (vb_vault_t *)zmalloc (sizeof (vb_vault_t));
     self->timeout_ms = VB_VAULT_TIMEOUT_MS_DEFAULT;
-    if (s_locked_alloc (&self->header, strlen (S_HEADER_PREFIX) + VB_VAULT_TOKEN_MAX + 1) != 0 ||
-        s_locked_alloc (&self->body, VB_VAULT_RESPONSE_MAX) != 0)
+    if (vb_locked_alloc (&self->header, strlen (S_HEADER_PREFIX) + VB_VAULT_TOKEN_MAX + 1) != 0 ||
+        vb_locked_alloc (&self->body, VB_VAULT_RESPONSE_MAX) != 0)
         vb_vault_destroy (&self);
     return self;
 }
@@ -202,7 +153,7 @@ vb_vault_set_token (vb_vault_t *self, const char *token, size_t length)
 {
     assert (self);
     self->has_token = false;
-    OPENSSL_cleanse (self->header.data, self->header.capacity);
+    OPENSSL_cleanse (self->header.data, self->header.size);
     //  The token goes into an HTTP header: CR, LF or spaces could inject more.
     if (!token || length == 0 || length > VB_VAULT_TOKEN_MAX || !s_printable (token, length))
         return s_fail (self, VB_EINVAL,
@@ -279,7 +230,7 @@ s_write (char *data, size_t size, size_t count, void *arg)
 {
     vb_vault_t *self = (vb_vault_t *)arg;
     size_t bytes = size * count;
-    if (bytes > self->body.capacity - self->body_used) {
+    if (bytes > self->body.size - self->body_used) {
         self->body_overflow = true;
         return 0;
     }
@@ -517,7 +468,7 @@ vb_vault_read (vb_vault_t *self, const char *mount, const char *path, vb_vault_f
         (void)vb_json_parse (json, self->body.data, self->body_used, &blank);
     }
     vb_json_destroy (&json);
-    OPENSSL_cleanse (self->body.data, self->body.capacity);
+    OPENSSL_cleanse (self->body.data, self->body.size);
     self->body_used = 0;
     if (rc != 0)
         for (size_t index = 0; index < count; index++) {

@@ -21,10 +21,10 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -33,6 +33,7 @@
 #include <openssl/crypto.h>
 #include "vb_error.h"
 #include "vb_keystore.h"
+#include "vb_locked.h"
 
 #define S_TOOL            "venuebus-keytool"
 #define S_EXIT_OK         0
@@ -59,11 +60,10 @@ typedef struct {
 
 //  A secret read from outside: its own locked pages, wiped on destroy.
 typedef struct {
-    char *data;       //  NUL-terminated text, capacity + 1 bytes usable
-    size_t capacity;  //  Longest text accepted
-    size_t length;    //  Bytes in data
-    size_t mapped;    //  Bytes mapped
-    bool locked;      //  mlock worked
+    vb_locked_buf_t region;  //  The locked pages
+    char *data;              //  region.data: NUL-terminated text, capacity + 1 bytes usable
+    size_t capacity;         //  Longest text accepted
+    size_t length;           //  Bytes in data
 } s_secret_t;
 
 //  Options, as data. `mask` is the option's bit in s_command_t's sets.
@@ -155,20 +155,11 @@ s_secret_new (size_t capacity)
     s_secret_t *self = (s_secret_t *)calloc (1, sizeof (s_secret_t));
     if (!self)
         return NULL;
-    long page = sysconf (_SC_PAGESIZE);
-    size_t page_size = page > 0 ? (size_t)page : 4096;
-    self->mapped = (capacity + 1 + page_size - 1) / page_size * page_size;
-    void *data =
-        mmap (NULL, self->mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (data == MAP_FAILED) {
+    if (capacity == SIZE_MAX || vb_locked_alloc (&self->region, capacity + 1) != 0) {
         free (self);
         return NULL;
     }
-#ifdef MADV_DONTDUMP
-    (void)madvise (data, self->mapped, MADV_DONTDUMP);
-#endif
-    self->locked = mlock (data, self->mapped) == 0;
-    self->data = (char *)data;
+    self->data = self->region.data;
     self->capacity = capacity;
     return self;
 }
@@ -181,10 +172,7 @@ s_secret_destroy (s_secret_t **self_p)
 {
     s_secret_t *self = *self_p;
     if (self) {
-        OPENSSL_cleanse (self->data, self->mapped);
-        if (self->locked)
-            (void)munlock (self->data, self->mapped);
-        (void)munmap (self->data, self->mapped);
+        vb_locked_free (&self->region);
         free (self);
         *self_p = NULL;
     }
@@ -445,7 +433,7 @@ s_open (s_args_t *args, s_secret_t **passphrase_p)
         s_secret_destroy (&passphrase);
         return NULL;
     }
-    if (!vb_keystore_memory_locked (keystore) || !passphrase->locked)
+    if (!vb_keystore_memory_locked (keystore) || !passphrase->region.locked)
         fprintf (stderr,
                  "%s: warning: could not lock secret memory (RLIMIT_MEMLOCK); secrets may reach "
                  "swap\n",
