@@ -53,6 +53,7 @@ struct _vbt_stack_t {
     uint64_t crossed_synced;                      //  A SYNCED rebuilt book was crossed
     vbt_mirror_t mirrors[VBT_STACK_SYMBOLS_MAX];  //  One per mirrored symbol
     size_t mirror_count;                          //  Mirrors in use
+    bool strict_symbols;                          //  Other symbols fail the test
 };
 
 typedef struct {
@@ -86,6 +87,7 @@ vbt_stack_new (const vbt_stack_args_t *args)
     vbt_stack_t *self = (vbt_stack_t *)zmalloc (sizeof (vbt_stack_t));
     cr_assert_not_null (self);
     self->venue = args->venue;
+    self->strict_symbols = args->strict_symbols;
     char line[S_LINE_MAX], port[32];
     if (!args->no_sim) {
         char *sim_argv[S_SIM_FIXED + VBT_STACK_EXTRA_MAX + 1] = {
@@ -269,6 +271,18 @@ s_install_snapshot (vbt_mirror_t *mirror, const Venuebus__BookSnapshot *snapshot
 }
 
 //  --------------------------------------------------------------------------
+//  One request to the gateway's snapshot endpoint, and its reply.
+
+zframe_t *
+vbt_stack_snapshot_request (vbt_stack_t *self, const char *request)
+{
+    cr_assert_eq (zstr_send (self->dealer, request), 0, "could not send %s", request);
+    zframe_t *reply = zframe_recv (self->dealer);
+    cr_assert_not_null (reply, "no reply to %s", request);
+    return reply;
+}
+
+//  --------------------------------------------------------------------------
 //  Ask the gateway's snapshot endpoint for a book (Clone pattern).
 
 static void
@@ -276,9 +290,7 @@ s_take_snapshot (vbt_stack_t *self, vbt_mirror_t *mirror)
 {
     char request[128];
     snprintf (request, sizeof request, "SNAPSHOT md.%s.%s.book", self->venue, mirror->symbol);
-    cr_assert_eq (zstr_send (self->dealer, request), 0);
-    zframe_t *reply = zframe_recv (self->dealer);
-    cr_assert_not_null (reply, "no snapshot reply");
+    zframe_t *reply = vbt_stack_snapshot_request (self, request);
     if (zframe_size (reply) > 6 && memcmp (zframe_data (reply), "ERROR ", 6) == 0) {
         zframe_destroy (&reply);
         return;  //  Not synced right now: try again after the next status
@@ -378,6 +390,7 @@ vbt_stack_pump (vbt_stack_t *self, int timeout_ms)
     cr_assert_gt (header->publish_ts_ns, 0);
     s_check_seq (self, vb_msg_topic (self->msg), header->seq);
     vbt_mirror_t *mirror = vbt_stack_mirror (self, header->symbol);
+    cr_assert (mirror || !self->strict_symbols, "unexpected symbol %s", header->symbol);
     if (!mirror)
         return true;  //  A symbol of the shard this test does not mirror
     switch (envelope->body_case) {

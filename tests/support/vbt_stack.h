@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <czmq.h>
+
 #include "vb_book.h"
 #include "vb_msg.h"
 #include "vbt_proc.h"
@@ -64,6 +66,7 @@ typedef struct {
     const char *const *rest_names;     //  The venue's REST names, for vbt_stack_verify
     size_t count;                      //  Number of names
     bool no_sim;                       //  Do not start a sim (then set rest_url and ws_url)
+    bool strict_symbols;               //  Fail on a frame for a symbol not in names
     const char *rest_url;              //  Override the gateway's --rest-url (NULL: the sim)
     const char *ws_url;                //  Override the gateway's --ws-url (NULL: the sim)
     const char *const *sim_extra;      //  More sim arguments
@@ -95,6 +98,12 @@ void vbt_stack_wait_synced (vbt_stack_t *self, int timeout_ms);
 //  A Binance book marked SYNCED at the REST snapshot's update id that
 //  differs from it fails the test at once.
 void vbt_stack_verify (vbt_stack_t *self, vbt_mirror_t *mirror);
+
+//  Send one request (e.g. "SNAPSHOT md.binance.BTC-USDT.book") to the
+//  gateway's snapshot endpoint on the stack's own DEALER and return the
+//  reply frame (the caller destroys it); fails the test when the request
+//  cannot be sent or no reply comes within VBT_STACK_WAIT_MS.
+zframe_t *vbt_stack_snapshot_request (vbt_stack_t *self, const char *request);
 
 //  POST a fault body to the sim's /_sim/faults, see a break (RESYNCING or
 //  STALE) on `symbol` (any mirrored book when NULL), then every book
