@@ -1084,37 +1084,55 @@ s_iter_end (s_iter_t *iter)
 }
 
 //  --------------------------------------------------------------------------
-//  Start iterating an array.
+//  Start iterating a container (array or object): one body serves both
+//  begins. `get` turns the value (or the root document) into the container,
+//  and `store` places its first iterator into the iteration state.
 
-int
-vb_json_array_begin (vb_json_val_t *array, vb_json_iter_t *iter)
+template <typename Container, typename Iterator, typename Get, typename Store>
+static int
+s_container_begin (vb_json_val_t *handle, vb_json_iter_t *iter, Get get, Store store)
 {
-    assert (array);
+    assert (handle);
     assert (iter);
-    s_val_t *val = s_val (array);
+    s_val_t *val = s_val (handle);
     int rc = s_iter_begin (val, iter);
     if (rc)
         return rc;
     vb_json_t *self = val->owner;
     try {
-        od::array container;
-        simdjson::error_code error = val->kind == S_VAL_ROOT
-                                         ? self->document.get_array ().get (container)
-                                         : val->at.value.get_array ().get (container);
+        Container container;
+        simdjson::error_code error = get (self, val, container);
         if (error)
             return s_error (self, error);
-        od::array_iterator begin;
+        Iterator begin;
         error = container.begin ().get (begin);
         if (error)
             return s_error (self, error);
         s_iter_t *state = s_iter_set (val, iter);
         if (val->kind == S_VAL_ROOT)
             self->root_use = S_ROOT_ITERATED;
-        new (&state->at.array) od::array_iterator (begin);
+        store (state, begin);
         return 0;
     } catch (...) {
         return s_fail (self, VB_EINVAL);
     }
+}
+
+//  --------------------------------------------------------------------------
+//  Start iterating an array.
+
+int
+vb_json_array_begin (vb_json_val_t *array, vb_json_iter_t *iter)
+{
+    return s_container_begin<od::array, od::array_iterator> (
+        array, iter,
+        [] (vb_json_t *self, s_val_t *val, od::array &container) {
+            return val->kind == S_VAL_ROOT ? self->document.get_array ().get (container)
+                                           : val->at.value.get_array ().get (container);
+        },
+        [] (s_iter_t *state, od::array_iterator &begin) {
+            new (&state->at.array) od::array_iterator (begin);
+        });
 }
 
 //  --------------------------------------------------------------------------
@@ -1162,32 +1180,15 @@ vb_json_array_next (vb_json_iter_t *iter, vb_json_val_t *out)
 int
 vb_json_object_begin (vb_json_val_t *object, vb_json_iter_t *iter)
 {
-    assert (object);
-    assert (iter);
-    s_val_t *val = s_val (object);
-    int rc = s_iter_begin (val, iter);
-    if (rc)
-        return rc;
-    vb_json_t *self = val->owner;
-    try {
-        od::object container;
-        simdjson::error_code error = val->kind == S_VAL_ROOT
-                                         ? self->document.get_object ().get (container)
-                                         : val->at.value.get_object ().get (container);
-        if (error)
-            return s_error (self, error);
-        od::object_iterator begin;
-        error = container.begin ().get (begin);
-        if (error)
-            return s_error (self, error);
-        s_iter_t *state = s_iter_set (val, iter);
-        if (val->kind == S_VAL_ROOT)
-            self->root_use = S_ROOT_ITERATED;
-        new (&state->at.object) od::object_iterator (begin);
-        return 0;
-    } catch (...) {
-        return s_fail (self, VB_EINVAL);
-    }
+    return s_container_begin<od::object, od::object_iterator> (
+        object, iter,
+        [] (vb_json_t *self, s_val_t *val, od::object &container) {
+            return val->kind == S_VAL_ROOT ? self->document.get_object ().get (container)
+                                           : val->at.value.get_object ().get (container);
+        },
+        [] (s_iter_t *state, od::object_iterator &begin) {
+            new (&state->at.object) od::object_iterator (begin);
+        });
 }
 
 //  --------------------------------------------------------------------------
