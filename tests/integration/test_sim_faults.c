@@ -304,7 +304,11 @@ s_trade_range (int factor)
     while (seen < S_TRADES) {
         const char *text;
         size_t length;
-        cr_assert_eq (vbt_ws_recv (ws, S_WAIT_MS, &text, &length), VBT_WS_TEXT);
+        int kind = vbt_ws_recv (ws, S_WAIT_MS, &text, &length);
+        cr_assert_eq (
+            kind, VBT_WS_TEXT,
+            "trade %d of %d (factor %d) never came: vbt_ws_recv returned %d; sim stderr: %s",
+            seen + 1, S_TRADES, factor, kind, vbt_proc_stderr (sim.proc));
         vb_json_val_t root, field;
         int64_t id;
         const char *price;
