@@ -49,7 +49,7 @@ typedef struct _vb_journal_t vb_journal_t;
 
 //  Schema version this build writes (PRAGMA user_version). An older journal is
 //  migrated forward at open; a newer one is refused (VB_EVERSION).
-#define VB_JOURNAL_SCHEMA_VERSION 1
+#define VB_JOURNAL_SCHEMA_VERSION 2
 
 //  Client order id layout (see above).
 #define VB_JOURNAL_ID_PREFIX        "vb"
@@ -244,6 +244,11 @@ int vb_journal_add_fill (vb_journal_t *self, const vb_journal_fill_t *fill);
 int vb_journal_lookup (vb_journal_t *self, const char *client_order_id, vb_journal_order_t *order);
 int vb_journal_lookup_tag (vb_journal_t *self, const char *strategy, const char *client_tag,
                            vb_journal_order_t *order);
+
+//  Look up an order by (account, venue order id): fills from venues whose
+//  trade history names only their own order id. Returns as vb_journal_lookup.
+int vb_journal_lookup_venue_id (vb_journal_t *self, const char *account,
+                                const char *venue_order_id, vb_journal_order_t *order);
 
 //  Every non-terminal order, by sequence: what the router reconciles at start.
 //  Sets *orders_p to a new array (free it with free; NULL when empty) and

@@ -94,8 +94,15 @@ static const char s_schema_v1[] =
 
 //  Forward-only migrations: entry N takes user_version N to N + 1. Only ever
 //  append; a shipped step never changes.
+//  Schema version 2: fills from venues that name only their own order id
+//  (Binance myTrades, Kraken TradesHistory) are matched by it.
+static const char s_schema_v2[]
+    = "CREATE INDEX orders_venue_id ON orders (account, venue_order_id)"
+      " WHERE venue_order_id <> '';";
+
 static const char *const s_migrations[VB_JOURNAL_SCHEMA_VERSION] = {
     s_schema_v1,  //  0 -> 1: first schema
+    s_schema_v2,  //  1 -> 2: index on (account, venue order id)
 };
 
 //  Prepared statements, by index into s_sql. State numbers in the SQL are
@@ -110,6 +117,7 @@ typedef enum {
     S_INSERT_TRANSITION,
     S_SELECT_BY_ID,
     S_SELECT_BY_TAG,
+    S_SELECT_BY_VENUE_ID,
     S_UPDATE_ORDER,
     S_SELECT_FILL_KEY,
     S_INSERT_FILL,
@@ -138,6 +146,8 @@ static const char *const s_sql[S_STATEMENT_COUNT] = {
     [S_SELECT_BY_ID] = "SELECT " S_ORDER_COLUMNS " FROM orders WHERE client_order_id = ?1",
     [S_SELECT_BY_TAG] = "SELECT " S_ORDER_COLUMNS " FROM orders"
                         " WHERE strategy = ?1 AND client_tag = ?2 AND client_tag <> ''",
+    [S_SELECT_BY_VENUE_ID] = "SELECT " S_ORDER_COLUMNS " FROM orders"
+                             " WHERE account = ?1 AND venue_order_id = ?2 AND venue_order_id <> ''",
     [S_UPDATE_ORDER] = "UPDATE orders SET state = ?2, venue_order_id = ?3, reject_reason = ?4,"
                        " venue_code = ?5, venue_text = ?6, updated_ns = ?7, state_ns = ?8"
                        " WHERE sequence = ?1",
@@ -1048,6 +1058,22 @@ vb_journal_lookup_tag (vb_journal_t *self, const char *strategy, const char *cli
     sqlite3_stmt *statement = s_statement (self, S_SELECT_BY_TAG);
     sqlite3_bind_text (statement, 1, strategy, -1, SQLITE_STATIC);
     sqlite3_bind_text (statement, 2, client_tag, -1, SQLITE_STATIC);
+    return s_select_one (self, statement, order);
+}
+
+//  --------------------------------------------------------------------------
+//  Look up an order by (account, venue order id); see the header.
+
+int
+vb_journal_lookup_venue_id (vb_journal_t *self, const char *account, const char *venue_order_id,
+                            vb_journal_order_t *order)
+{
+    assert (self);
+    if (!order || !s_name_valid (account, false) || !s_name_valid (venue_order_id, false))
+        return s_fail (self, VB_EINVAL, "account or venue order id missing or invalid");
+    sqlite3_stmt *statement = s_statement (self, S_SELECT_BY_VENUE_ID);
+    sqlite3_bind_text (statement, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text (statement, 2, venue_order_id, -1, SQLITE_STATIC);
     return s_select_one (self, statement, order);
 }
 

@@ -158,6 +158,17 @@ static const vb_config_key_t s_keys[] = {
      .min = 1,
      .max = 1000000,
      .help = "local REST grant budget: weight admissible at once"},
+    {.name = "gateway/grants",
+     .type = VB_CONFIG_STRING,
+     .fallback = "",
+     .help = "the router's grants endpoint (router/grants), e.g. tcp://router:5581; REST grants "
+             "come from it, the local budget is the fallback (empty: local budget only)"},
+    {.name = "gateway/grants_timeout",
+     .type = VB_CONFIG_DURATION_MS,
+     .fallback = "2s",
+     .min = 100,
+     .max = 600000,
+     .help = "a grant the router has not answered this long comes from the local budget"},
     {.name = "gateway/status_interval",
      .type = VB_CONFIG_DURATION_MS,
      .fallback = "5s",
@@ -315,6 +326,8 @@ gw_config_settings (vb_config_t *config, gw_settings_t *settings, char *error, s
     settings->rest_weight_limit = vb_config_int (config, "gateway/rest_weight_limit");
     settings->rest_weight_period_ms = vb_config_int (config, "gateway/rest_weight_period");
     settings->rest_weight_burst = vb_config_int (config, "gateway/rest_weight_burst");
+    settings->grants = vb_config_str (config, "gateway/grants");
+    settings->grants_timeout_ms = vb_config_int (config, "gateway/grants_timeout");
     settings->status_interval_ms = vb_config_int (config, "gateway/status_interval");
     settings->metrics = vb_config_str (config, "gateway/metrics");
     settings->unhealthy_after_ms = vb_config_int (config, "gateway/unhealthy_after");
@@ -322,6 +335,15 @@ gw_config_settings (vb_config_t *config, gw_settings_t *settings, char *error, s
     settings->ts_tolerance_ms = vb_config_int (config, "validate/ts_tolerance");
     settings->warnings_per_s = vb_config_int (config, "validate/warnings_per_s");
     settings->log_level = vb_config_str (config, "log/level");
+    if (*settings->grants && strncmp (settings->grants, "tcp://", 6) != 0 &&
+        strncmp (settings->grants, "ipc://", 6) != 0 &&
+        strncmp (settings->grants, "inproc://", 9) != 0) {
+        snprintf (error, error_size,
+                  "gateway/grants: \"%s\" is not an endpoint (tcp://HOST:PORT, ipc://PATH, "
+                  "inproc://NAME) or empty",
+                  settings->grants);
+        return -1;
+    }
     if (settings->backoff_cap_ms < settings->backoff_base_ms) {
         snprintf (error, error_size, "gateway/backoff_cap: smaller than gateway/backoff_base");
         return -1;

@@ -58,6 +58,8 @@ typedef struct {
     int64_t rest_weight_limit;   //  Local REST budget: weight per period
     int64_t rest_weight_period_ms;
     int64_t rest_weight_burst;   //  Weight admissible at once
+    const char *grants;          //  Router grants endpoint ("" = local budget only)
+    int64_t grants_timeout_ms;   //  Router grant wait before the local budget is used
     int64_t status_interval_ms;  //  Status heartbeat per symbol
     const char *metrics;         //  /metrics + /healthz HOST:PORT ("" = off)
     int64_t unhealthy_after_ms;  //  Unhealthy once a book is not SYNCED this long

@@ -168,6 +168,7 @@ s_rest_answers (gw_server_t *self)
             int64_t hold_ms =
                 result.retry_after_ms > 0 ? result.retry_after_ms : GW_RETRY_DEFAULT_MS;
             gw_grant_block (self->grant, hold_ms);
+            gw_grant_report (self->grant, 0, hold_ms, result.status == GW_HTTP_BANNED);
             vb_log_warning ("rest rate limited status=%d hold_ms=%" PRId64, result.status, hold_ms);
         }
         if (result.status == 0) {
@@ -406,6 +407,16 @@ gw_server_new (const gw_settings_t *settings, char *error, size_t error_size)
         snprintf (error, error_size, "cannot start the REST worker or its grants");
         gw_server_destroy (&self);
         return NULL;
+    }
+    if (*settings->grants) {
+        int rc = gw_grant_set_router (self->grant, settings->grants, settings->venue,
+                                      settings->grants_timeout_ms);
+        if (rc) {
+            snprintf (error, error_size, "cannot connect to the grants endpoint %s: %s",
+                      settings->grants, vb_strerror (rc));
+            gw_server_destroy (&self);
+            return NULL;
+        }
     }
     self->snapshot = gw_snapshot_new (settings->snapshot, s_wake, self->session);
     if (!self->snapshot) {
