@@ -1004,3 +1004,48 @@ Test (vb_journal, survives_sigkill_at_random_points, .timeout = 240)
     }
     cr_assert_gt (last_max, 0);
 }
+
+Test (vb_journal, orders_are_found_by_the_venues_own_id_within_an_account)
+{
+    vb_journal_t *journal = s_open ();
+    vb_journal_new_t order = s_limit ("v1");
+    char id[VB_JOURNAL_ID_SIZE];
+    cr_assert_eq (vb_journal_record_new (journal, &order, NULL, id), 0);
+    vb_journal_order_t found;
+    //  No venue id yet: nothing matches, not even the empty string
+    cr_assert_eq (vb_journal_lookup_venue_id (journal, "main", "", &found), VB_EINVAL);
+    cr_assert_eq (vb_journal_lookup_venue_id (journal, "main", "8389765", &found), VB_ENOTFOUND);
+    vb_journal_update_t ack = {.venue_order_id = "8389765", .ts_ns = T0};
+    cr_assert_eq (vb_journal_transition (journal, id, VB_JOURNAL_STATE_NEW, &ack), 0);
+    cr_assert_eq (vb_journal_lookup_venue_id (journal, "main", "8389765", &found), 0);
+    cr_assert_str_eq (found.client_order_id, id);
+    //  Venue ids are per account: another account's order is not this one
+    cr_assert_eq (vb_journal_lookup_venue_id (journal, "other", "8389765", &found), VB_ENOTFOUND);
+    vb_journal_destroy (&journal);
+}
+
+Test (vb_journal, a_version_1_journal_is_migrated_forward)
+{
+    vb_journal_t *journal = s_open ();
+    vb_journal_new_t order = s_limit ("m1");
+    char id[VB_JOURNAL_ID_SIZE];
+    cr_assert_eq (vb_journal_record_new (journal, &order, NULL, id), 0);
+    vb_journal_update_t ack = {.venue_order_id = "OABC-1", .ts_ns = T0};
+    cr_assert_eq (vb_journal_transition (journal, id, VB_JOURNAL_STATE_NEW, &ack), 0);
+    vb_journal_destroy (&journal);
+    //  Back to what a version 1 build wrote
+    s_raw_exec ("DROP INDEX orders_venue_id; PRAGMA user_version = 1");
+    journal = s_open ();
+    vb_journal_order_t found;
+    cr_assert_eq (vb_journal_lookup_venue_id (journal, "main", "OABC-1", &found), 0);
+    cr_assert_str_eq (found.client_order_id, id);
+    vb_journal_destroy (&journal);
+    sqlite3 *db = NULL;
+    cr_assert_eq (sqlite3_open (path, &db), SQLITE_OK);
+    sqlite3_stmt *statement = NULL;
+    cr_assert_eq (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &statement, NULL), SQLITE_OK);
+    cr_assert_eq (sqlite3_step (statement), SQLITE_ROW);
+    cr_assert_eq (sqlite3_column_int (statement, 0), 2);
+    sqlite3_finalize (statement);
+    sqlite3_close (db);
+}
