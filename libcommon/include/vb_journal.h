@@ -132,6 +132,7 @@ typedef struct {
     const char *venue_code;      //  Venue's own code as text, e.g. "-2010"
     const char *venue_text;      //  Venue's own text; cut to VB_JOURNAL_TEXT_MAX
     int64_t ts_ns;               //  Wall-clock ns of the transition
+    bool lazy;                   //  See vb_journal_transition: fsynced with the next full commit
 } vb_journal_update_t;
 
 //  A fill, as a venue reported it. Strings are borrowed for the call.
@@ -214,7 +215,13 @@ int vb_journal_record_new (vb_journal_t *self, const vb_journal_new_t *order, in
 
 //  Move an order to new_state, if the state table allows it (see
 //  vb_journal_transition_allowed), applying update's fields, and append a
-//  history row: one transaction, durable on return. Returns 0, VB_ENOTFOUND
+//  history row: one transaction, durable on return. With update->lazy the
+//  commit is not fsynced itself (synchronous=NORMAL for that transaction):
+//  it survives a process crash at once (it is in the WAL) and a power loss
+//  once the next full commit (any record_new, add_fill or non-lazy
+//  transition) has fsynced the WAL, which holds every earlier commit. For
+//  outcomes the venue itself holds, which reconciliation restores after a
+//  power loss; the order's own record (record_new) is always fsynced. Returns 0, VB_ENOTFOUND
 //  for an unknown client order id, VB_ESTATE when the table refuses the
 //  transition (a terminal order never moves; the row is unchanged), VB_EINVAL
 //  for a bad field or update NULL, or a venue order id different from the one
@@ -247,8 +254,8 @@ int vb_journal_lookup_tag (vb_journal_t *self, const char *strategy, const char 
 
 //  Look up an order by (account, venue order id): fills from venues whose
 //  trade history names only their own order id. Returns as vb_journal_lookup.
-int vb_journal_lookup_venue_id (vb_journal_t *self, const char *account,
-                                const char *venue_order_id, vb_journal_order_t *order);
+int vb_journal_lookup_venue_id (vb_journal_t *self, const char *account, const char *venue_order_id,
+                                vb_journal_order_t *order);
 
 //  Every non-terminal order, by sequence: what the router reconciles at start.
 //  Sets *orders_p to a new array (free it with free; NULL when empty) and

@@ -94,6 +94,7 @@
 #include <czmq.h>
 #include "vb_book.h"
 #include "vb_clock.h"
+#include "vb_decimal.h"
 #include "vb_msg.h"
 
 #ifdef __cplusplus
@@ -241,6 +242,38 @@ int vb_sub_set_buffer_max (vb_sub_t *self, size_t frames);
 //  Seed the retry backoff (default: from the clock and the object's
 //  address). Tests set it to reproduce a run.
 void vb_sub_set_seed (vb_sub_t *self, uint64_t seed);
+
+//  Longest request or error reply text of vb_sub_candles, with its NUL.
+#define VB_SUB_HISTORY_ERROR_MAX 256
+
+//  One candle of a candle history (vb_sub_candles).
+typedef struct {
+    int64_t open_ts_ns;   //  Open time, ns since the epoch
+    int64_t close_ts_ns;  //  End of the candle
+    vb_decimal_t open, high, low, close, volume;
+    uint64_t trades;  //  Trades in the candle (0 when the venue does not say)
+    bool closed;      //  Final (false for the candle still open)
+} vb_sub_candle_t;
+
+//  Candle history: ask the venue's gateway (its snapshot endpoint, as given
+//  to vb_sub_add_gateway) for the candles of symbol and interval ("1m",
+//  any the venue serves) whose open time t has from_ms <= t < to_ms, ms
+//  since the epoch; the gateway fetches them from the venue's REST API
+//  (request and reply: services/gateway/gw_candles.h, "CANDLES ..."). The
+//  venue's endpoints are asked in the order added, moving on at
+//  "ERROR unknown-symbol" (another shard). This call blocks for at most
+//  timeout_ms, on a DEALER of its own (nothing else of the subscriber is
+//  touched: its bus and recoveries wait until it returns).
+//  On success *candles is a new array (free it with free) of *count
+//  candles ordered by open time, *count may be 0. Returns 0; VB_EINVAL for
+//  bad arguments; VB_ENOTFOUND when no gateway of the venue knows the
+//  symbol; VB_EAGAIN when no reply came in time; VB_EIO for an ERROR reply
+//  (its whole text in error, e.g. "ERROR too-many ...") or a socket that
+//  cannot be used; VB_ETYPE for a malformed reply; VB_ENOMEM. error
+//  (error_size bytes) always holds a NUL-terminated reason ("" on success).
+int vb_sub_candles (vb_sub_t *self, const char *venue, const char *symbol, const char *interval,
+                    int64_t from_ms, int64_t to_ms, int timeout_ms, vb_sub_candle_t **candles,
+                    size_t *count, char *error, size_t error_size);
 
 #ifdef __cplusplus
 }

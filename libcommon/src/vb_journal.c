@@ -96,9 +96,8 @@ static const char s_schema_v1[] =
 //  append; a shipped step never changes.
 //  Schema version 2: fills from venues that name only their own order id
 //  (Binance myTrades, Kraken TradesHistory) are matched by it.
-static const char s_schema_v2[]
-    = "CREATE INDEX orders_venue_id ON orders (account, venue_order_id)"
-      " WHERE venue_order_id <> '';";
+static const char s_schema_v2[] = "CREATE INDEX orders_venue_id ON orders (account, venue_order_id)"
+                                  " WHERE venue_order_id <> '';";
 
 static const char *const s_migrations[VB_JOURNAL_SCHEMA_VERSION] = {
     s_schema_v1,  //  0 -> 1: first schema
@@ -882,6 +881,9 @@ vb_journal_record_new (vb_journal_t *self, const vb_journal_new_t *order, int64_
 }
 
 //  --------------------------------------------------------------------------
+static int s_transition_locked (vb_journal_t *self, const char *client_order_id,
+                                vb_journal_state_t new_state, const vb_journal_update_t *update);
+
 //  Move an order to a new state; see the header.
 
 int
@@ -895,6 +897,21 @@ vb_journal_transition (vb_journal_t *self, const char *client_order_id,
         return s_fail (self, VB_EINVAL, "venue order id or code too long or not printable ASCII");
     if (update->reject_reason < 0)
         return s_fail (self, VB_EINVAL, "reject reason is negative");
+    if (update->lazy)
+        s_exec (self->db, "PRAGMA synchronous = NORMAL");
+    int rc = s_transition_locked (self, client_order_id, new_state, update);
+    if (update->lazy)
+        s_exec (self->db, "PRAGMA synchronous = FULL");
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  vb_journal_transition's transaction.
+
+static int
+s_transition_locked (vb_journal_t *self, const char *client_order_id, vb_journal_state_t new_state,
+                     const vb_journal_update_t *update)
+{
     int rc = s_begin (self);
     if (rc)
         return rc;

@@ -69,6 +69,7 @@ typedef struct {
 typedef struct {
     char venue[VB_TOPIC_COMPONENT_MAX + 1];  //  Venue it serves
     zsock_t *dealer;                         //  Connected to its ROUTER
+    char *endpoint;                          //  Its endpoint (vb_sub_candles' own DEALER)
 } s_gateway_t;
 
 struct _vb_sub_t {
@@ -174,8 +175,10 @@ vb_sub_destroy (vb_sub_t **self_p)
         vb_msg_destroy (&self->decoder);
         zlistx_destroy (&self->recovering);
         zhashx_destroy (&self->topics);
-        for (size_t i = 0; i < self->gateway_count; i++)
+        for (size_t i = 0; i < self->gateway_count; i++) {
             zsock_destroy (&self->gateways[i].dealer);
+            zstr_free (&self->gateways[i].endpoint);
+        }
         zsock_destroy (&self->sub);
         free (self);
         *self_p = NULL;
@@ -220,9 +223,15 @@ vb_sub_add_gateway (vb_sub_t *self, const char *venue, const char *endpoint)
         zsock_destroy (&dealer);
         return VB_EIO;
     }
+    char *copy = strdup (endpoint);
+    if (!copy) {
+        zsock_destroy (&dealer);
+        return VB_ENOMEM;
+    }
     s_gateway_t *gateway = &self->gateways[self->gateway_count++];
     snprintf (gateway->venue, sizeof (gateway->venue), "%s", venue);
     gateway->dealer = dealer;
+    gateway->endpoint = copy;
     return 0;
 }
 
@@ -1180,4 +1189,158 @@ vb_sub_set_seed (vb_sub_t *self, uint64_t seed)
 {
     assert (self);
     self->seed = seed;
+}
+
+//  --------------------------------------------------------------------------
+//  Read one history reply's candle frame into out[*count]. Returns 0 or a
+//  negative code (a frame that does not decode, or not a candle of the
+//  request's symbol and interval, or candles out of order).
+
+static int
+s_history_candle (vb_msg_t *decoder, zframe_t *frame, const char *symbol, const char *interval,
+                  vb_sub_candle_t *out, size_t count)
+{
+    if (vb_msg_decode (decoder, zframe_data (frame), zframe_size (frame)) != 0)
+        return VB_ETYPE;
+    const Venuebus__Envelope *envelope = vb_msg_envelope (decoder);
+    const Venuebus__Candle *candle = envelope->candle;
+    if (envelope->body_case != VENUEBUS__ENVELOPE__BODY_CANDLE || !candle || !envelope->header ||
+        !envelope->header->symbol || strcmp (envelope->header->symbol, symbol) != 0 ||
+        !candle->interval || strcmp (candle->interval, interval) != 0)
+        return VB_ETYPE;
+    vb_sub_candle_t *item = &out[count];
+    memset (item, 0, sizeof (*item));
+    if (vb_msg_decimal_get (candle->open, &item->open) != 0 ||
+        vb_msg_decimal_get (candle->high, &item->high) != 0 ||
+        vb_msg_decimal_get (candle->low, &item->low) != 0 ||
+        vb_msg_decimal_get (candle->close, &item->close) != 0 ||
+        vb_msg_decimal_get (candle->volume, &item->volume) != 0)
+        return VB_ETYPE;
+    item->open_ts_ns = candle->open_ts_ns;
+    item->close_ts_ns = candle->close_ts_ns;
+    item->trades = candle->trades;
+    item->closed = candle->closed;
+    if (count > 0 && item->open_ts_ns <= out[count - 1].open_ts_ns)
+        return VB_ESEQ;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Ask one endpoint. Returns 0 with the candles, VB_ENOTFOUND for
+//  "ERROR unknown-symbol" (another shard), or as vb_sub_candles.
+
+static int
+s_history_ask (const char *endpoint, const char *request, const char *symbol, const char *interval,
+               int64_t deadline_ms, vb_sub_candle_t **candles, size_t *count, char *error,
+               size_t error_size)
+{
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    if (!dealer)
+        return VB_EIO;
+    zsock_set_linger (dealer, 0);
+    int rc = zsock_attach (dealer, endpoint, false) == 0 ? 0 : VB_EIO;
+    if (rc == 0 && zstr_send (dealer, request) != 0)
+        rc = VB_EIO;
+    zmsg_t *reply = NULL;
+    while (rc == 0 && !reply) {
+        int64_t left = deadline_ms - zclock_mono ();
+        if (left <= 0) {
+            rc = VB_EAGAIN;
+            break;
+        }
+        zpoller_t *poller = zpoller_new (dealer, NULL);
+        void *ready = poller ? zpoller_wait (poller, (int)(left > INT_MAX ? INT_MAX : left)) : NULL;
+        bool interrupted = poller && zpoller_terminated (poller);
+        zpoller_destroy (&poller);
+        if (ready)
+            reply = zmsg_recv (dealer);
+        else if (interrupted)
+            rc = VB_EAGAIN;
+    }
+    zsock_destroy (&dealer);
+    if (rc)
+        return rc;
+    size_t frames = zmsg_size (reply);
+    zframe_t *last = zmsg_last (reply);
+    char text[VB_SUB_HISTORY_ERROR_MAX];
+    size_t length = zframe_size (last) < sizeof (text) - 1 ? zframe_size (last) : sizeof (text) - 1;
+    memcpy (text, zframe_data (last), length);
+    text[length] = 0;
+    if (frames == 1 && strncmp (text, S_ERROR_PREFIX, strlen (S_ERROR_PREFIX)) == 0) {
+        snprintf (error, error_size, "%s", text);
+        zmsg_destroy (&reply);
+        return strncmp (text, "ERROR unknown-symbol ", strlen ("ERROR unknown-symbol ")) == 0
+                   ? VB_ENOTFOUND
+                   : VB_EIO;
+    }
+    //  Candle frames, then "END ... <N>" with N the number of candles.
+    const char *space = strrchr (text, ' ');
+    char *end = NULL;
+    unsigned long long announced = space ? strtoull (space + 1, &end, 10) : 0;
+    if (strncmp (text, "END ", 4) != 0 || !space || !end || *end || announced != frames - 1) {
+        snprintf (error, error_size, "malformed candle history reply");
+        zmsg_destroy (&reply);
+        return VB_ETYPE;
+    }
+    vb_sub_candle_t *out =
+        (vb_sub_candle_t *)malloc ((frames > 1 ? frames - 1 : 1) * sizeof (vb_sub_candle_t));
+    vb_msg_t *decoder = vb_msg_new ();
+    if (!out || !decoder) {
+        free (out);
+        vb_msg_destroy (&decoder);
+        zmsg_destroy (&reply);
+        return VB_ENOMEM;
+    }
+    size_t taken = 0;
+    for (zframe_t *frame = zmsg_first (reply); frame && frame != last && rc == 0;
+         frame = zmsg_next (reply))
+        if ((rc = s_history_candle (decoder, frame, symbol, interval, out, taken)) == 0)
+            taken++;
+    vb_msg_destroy (&decoder);
+    zmsg_destroy (&reply);
+    if (rc) {
+        snprintf (error, error_size, "malformed candle in the history reply");
+        free (out);
+        return rc;
+    }
+    *candles = out;
+    *count = taken;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Candle history from the venue's gateways.
+
+int
+vb_sub_candles (vb_sub_t *self, const char *venue, const char *symbol, const char *interval,
+                int64_t from_ms, int64_t to_ms, int timeout_ms, vb_sub_candle_t **candles,
+                size_t *count, char *error, size_t error_size)
+{
+    assert (self);
+    if (!candles || !count || !error || error_size == 0)
+        return VB_EINVAL;
+    *candles = NULL;
+    *count = 0;
+    error[0] = 0;
+    if (!s_component_valid (venue) || !s_component_valid (symbol) ||
+        !s_component_valid (interval) || from_ms < 0 || to_ms <= from_ms || timeout_ms < 1) {
+        snprintf (error, error_size, "bad arguments");
+        return VB_EINVAL;
+    }
+    char request[VB_SUB_HISTORY_ERROR_MAX];
+    int length = snprintf (request, sizeof (request), "CANDLES %s %s %s %" PRId64 " %" PRId64,
+                           venue, symbol, interval, from_ms, to_ms);
+    if (length < 0 || (size_t)length >= sizeof (request)) {
+        snprintf (error, error_size, "bad arguments");
+        return VB_EINVAL;
+    }
+    int64_t deadline_ms = zclock_mono () + timeout_ms;
+    int rc = VB_ENOTFOUND;
+    for (size_t i = 0; i < self->gateway_count && rc == VB_ENOTFOUND; i++)
+        if (streq (self->gateways[i].venue, venue))
+            rc = s_history_ask (self->gateways[i].endpoint, request, symbol, interval, deadline_ms,
+                                candles, count, error, error_size);
+    if (rc == VB_ENOTFOUND && !error[0])
+        snprintf (error, error_size, "no gateway for venue %s", venue);
+    return rc;
 }

@@ -1049,3 +1049,26 @@ Test (vb_journal, a_version_1_journal_is_migrated_forward)
     sqlite3_finalize (statement);
     sqlite3_close (db);
 }
+
+//  A lazy transition is in the journal at once, for the next process too
+//  (what survives a process crash); a refused one changes nothing.
+Test (vb_journal, a_lazy_transition_is_kept_across_a_reopen)
+{
+    vb_journal_t *journal = s_open ();
+    vb_journal_new_t order = s_limit ("lazy");
+    char id[VB_JOURNAL_ID_SIZE];
+    cr_assert_eq (vb_journal_record_new (journal, &order, NULL, id), 0);
+    vb_journal_update_t ack = {.venue_order_id = "V-1", .ts_ns = T0, .lazy = true};
+    cr_assert_eq (vb_journal_transition (journal, id, VB_JOURNAL_STATE_NEW, &ack), 0);
+    vb_journal_destroy (&journal);
+    journal = s_open ();
+    vb_journal_order_t stored;
+    cr_assert_eq (vb_journal_lookup (journal, id, &stored), 0);
+    cr_assert_eq (stored.state, VB_JOURNAL_STATE_NEW);
+    cr_assert_str_eq (stored.venue_order_id, "V-1");
+    //  A refused lazy transition changes nothing either
+    vb_journal_update_t bad = {.ts_ns = T0, .lazy = true};
+    cr_assert_eq (vb_journal_transition (journal, id, VB_JOURNAL_STATE_PENDING_NEW, &bad),
+                  VB_ESTATE);
+    vb_journal_destroy (&journal);
+}

@@ -539,6 +539,32 @@ rt_limits_remove (rt_limits_t *self, void *user)
 //  --------------------------------------------------------------------------
 //  Correct a bucket from the venue's usage header.
 
+//  --------------------------------------------------------------------------
+//  A venue's count in its current fixed window, as GCRA units in use now.
+//  The venue counts `used` since the window began (Binance: wall-clock
+//  aligned windows of the bucket's period) and forgets it all at the
+//  window's end; GCRA forgets continuously. Taking the count as units in
+//  use now would admit only `burst` per window. Instead subtract what GCRA
+//  would have drained since the window began (elapsed x limit / period):
+//  GCRA then admits at most burst + limit - used more in the window, and
+//  the venue allows ceiling - used, so this is safe exactly when the
+//  adapter declared burst + limit <= the venue's ceiling (vb_exec.h).
+
+static uint64_t
+s_window_used (rt_limits_t *self, const s_def_t *def, int64_t used)
+{
+    int64_t now = vb_clock_real_ns (self->clock);
+    if (def->period_ns <= 0 || now < 0)
+        return (uint64_t)used;
+    int64_t elapsed = now % def->period_ns;
+    //  Rounded down (never more drained than GCRA really drained); the
+    //  product needs 128 bits (period < 2^52 ns, limit < 2^30)
+    int64_t drained = (int64_t)((__int128)elapsed * def->limit / def->period_ns);
+    if (drained >= used)
+        return 0;
+    return (uint64_t)(used - drained);
+}
+
 int
 rt_limits_correct (rt_limits_t *self, int account, size_t bucket, int64_t used)
 {
@@ -549,7 +575,8 @@ rt_limits_correct (rt_limits_t *self, int account, size_t bucket, int64_t used)
     s_venue_t *venue = self->venues[record->venue];
     if (bucket >= venue->table_count)
         return VB_EINVAL;
-    return vb_ratelimit_correct (venue->limiter, record->bucket[bucket], (uint64_t)used);
+    return vb_ratelimit_correct (venue->limiter, record->bucket[bucket],
+                                 s_window_used (self, &venue->table[bucket], used));
 }
 
 int
@@ -562,7 +589,8 @@ rt_limits_correct_venue (rt_limits_t *self, const char *venue, int64_t used)
     if (used < 0)
         return VB_EINVAL;
     s_venue_t *state = self->venues[index];
-    return vb_ratelimit_correct (state->limiter, state->ip_bucket[state->first_ip], (uint64_t)used);
+    return vb_ratelimit_correct (state->limiter, state->ip_bucket[state->first_ip],
+                                 s_window_used (self, &state->table[state->first_ip], used));
 }
 
 //  --------------------------------------------------------------------------

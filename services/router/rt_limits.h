@@ -13,7 +13,12 @@
 
     Corrections and stops:
     - rt_limits_correct: the venue's own usage header (X-MBX-USED-WEIGHT-1M)
-      for a bucket; vb_ratelimit_correct only ever tightens;
+      for a bucket: the venue's count in its current fixed window, aligned
+      to wall-clock multiples of the bucket's period (Binance). It is
+      converted to GCRA units in use now by subtracting what GCRA drains
+      over the elapsed part of the window (elapsed x limit / period, rounded
+      down), which is safe because adapters declare burst + limit <= the
+      venue's ceiling; vb_ratelimit_correct then only ever tightens;
     - rt_limits_block: 429 with Retry-After stops the venue's buckets for
       that long; a ban (Binance 418) stops the whole venue until it ends and
       is reported as banned_until.
@@ -108,8 +113,9 @@ int64_t rt_limits_wait_ns (rt_limits_t *self);
 //  Remove a queued user (given up). Returns 0 or VB_ENOTFOUND.
 int rt_limits_remove (rt_limits_t *self, void *user);
 
-//  The venue said `used` units of the adapter's bucket `bucket` are in use
-//  (usage header) for account's venue/account. Returns 0 or VB_EINVAL.
+//  The venue said `used` units of the adapter's bucket `bucket` are used in
+//  its current window (usage header) for account's venue/account; see the
+//  file comment for the conversion. Returns 0 or VB_EINVAL.
 int rt_limits_correct (rt_limits_t *self, int account, size_t bucket, int64_t used);
 
 //  The same for a gateway's report: the venue's first ip-scope bucket.

@@ -404,3 +404,25 @@ Test (rt_limits, refuses_a_full_lane_and_too_many_accounts, .init = setup, .fini
     rt_limits_destroy (&small);
     rt_limits_destroy (&small);
 }
+
+//  Binance counts REQUEST_WEIGHT over wall-clock minutes (6000 per minute);
+//  the adapter declares limit 4800 per minute with burst 1000. A count of
+//  2400 read 15 s into a minute is 2400 - 15 x 4800 / 60 = 1200 units in use
+//  by GCRA's measure: it then admits at most 1000 - 1200 + 45 x 80 = 3400
+//  more in the minute, within the 3600 the venue still allows. 30 s in, GCRA
+//  has drained 2400: nothing is in use.
+Test (rt_limits, a_fixed_window_count_is_converted_by_the_time_elapsed_in_the_window, .init = setup,
+      .fini = teardown)
+{
+    int account = rt_limits_add_account (limits, "binance", "main", binance, binance_count);
+    int64_t minute = INT64_C (60) * VB_NS_PER_SEC;
+    cr_assert_eq (vb_clock_set (clock_, START_NS, 1000 * minute + 15 * VB_NS_PER_SEC), 0);
+    cr_assert_eq (rt_limits_correct (limits, account, WEIGHT_1M, 2400), 0);
+    cr_assert_eq (s_usage ("binance.ip.request_weight_1m").used, 1200);
+    teardown ();
+    setup ();
+    account = rt_limits_add_account (limits, "binance", "main", binance, binance_count);
+    cr_assert_eq (vb_clock_set (clock_, START_NS, 1000 * minute + 30 * VB_NS_PER_SEC), 0);
+    cr_assert_eq (rt_limits_correct (limits, account, WEIGHT_1M, 2400), 0);
+    cr_assert_eq (s_usage ("binance.ip.request_weight_1m").used, 0);
+}
