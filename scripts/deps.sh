@@ -10,8 +10,10 @@ packages=(
     libczmq-dev libzmq3-dev libwebsockets-dev libcurl4-openssl-dev
     libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
     libssl-dev openssl libcriterion-dev libsqlite3-dev zlib1g-dev libsimdjson-dev libcjson-dev
-    libncurses-dev python3 python3-zmq python3-protobuf libmicrohttpd-dev
+    libncurses-dev python3 python3-zmq python3-protobuf libmicrohttpd-dev tmux prometheus
 )
+# tmux: tests/integration/test_ctl_live.c drives venuebus-ctl's live view in a tmux pane.
+# prometheus: its promtool checks the services' /metrics output.
 if [ "${1:-}" = "--ci" ]; then
     packages+=(docker-compose git)
 fi

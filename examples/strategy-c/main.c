@@ -477,7 +477,12 @@ s_drain_bus (mm_t *self)
             vb_log_error ("bus receive failed error=%s", vb_strerror (rc));
             return -1;
         }
-        if (event.type == VB_SUB_EVENT_GAP)
+        //  expected_seq 0 is a late join (the first frame of a topic seen
+        //  since start): nothing was lost that this strategy had seen.
+        if (event.type == VB_SUB_EVENT_GAP && event.expected_seq == 0)
+            vb_log_info ("bus joined topic=%s received_seq=%" PRIu64, event.topic,
+                         event.received_seq);
+        else if (event.type == VB_SUB_EVENT_GAP)
             vb_log_warning ("bus gap topic=%s expected_seq=%" PRIu64 " received_seq=%" PRIu64,
                             event.topic, event.expected_seq, event.received_seq);
     }

@@ -68,6 +68,8 @@ def parse_args(argv):
             parser.error("--%s must be a positive decimal" % name)
     if args.seconds < 0:
         parser.error("--seconds must be >= 0")
+    if args.place and args.seconds == 0:
+        parser.error("--place needs a timeout: --seconds greater than 0")
     return args
 
 

@@ -217,11 +217,11 @@ s_limits (ctl_model_t *model, FILE *out, bool json, int64_t collected_ms)
         fprintf (out, "%s\n", S_NO_DATA);
         return 0;
     }
-    fprintf (out, "%-16s %-28s %-16s %10s %10s %7s %6s %s\n", "SERVICE", "BUCKET", "SCOPE", "USED",
+    fprintf (out, "%-16s %-38s %-16s %10s %10s %7s %6s %s\n", "SERVICE", "BUCKET", "SCOPE", "USED",
              "LIMIT", "UTIL%", "QUEUE", "BANNED_UNTIL_NS");
     for (size_t i = 0; i < count; i++) {
         const ctl_limit_row_t *row = ctl_model_limit (model, i);
-        fprintf (out, "%-16s %-28s %-16s %10" PRIu64 " %10" PRIu64 " %5u.%u %6u %" PRId64 "\n",
+        fprintf (out, "%-16s %-38s %-16s %10" PRIu64 " %10" PRIu64 " %5u.%u %6u %" PRId64 "\n",
                  row->service, row->bucket, row->scope, row->used, row->limit,
                  row->permille / S_PERMILLE_PER_PERCENT, row->permille % S_PERMILLE_PER_PERCENT,
                  row->queue_depth, row->banned_until_ns);

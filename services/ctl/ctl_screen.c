@@ -193,7 +193,7 @@ s_limits (s_out_t *out, ctl_model_t *model, int rows)
         bar[CTL_SCREEN_BAR_CELLS] = '\0';
         bool bad = row->permille >= CTL_SCREEN_BAR_ALERT_PERMILLE || row->banned_until_ns > 0;
         s_emit (out, bad ? CTL_STYLE_BAD : CTL_STYLE_NORMAL,
-                "  %-28s [%s] %3u.%u%% %8" PRIu64 "/%-8" PRIu64 " queue=%u %s%s", row->bucket, bar,
+                "  %-38s [%s] %3u.%u%% %8" PRIu64 "/%-8" PRIu64 " queue=%u %s%s", row->bucket, bar,
                 row->permille / S_PERMILLE_PER_PERCENT, row->permille % S_PERMILLE_PER_PERCENT,
                 row->used, row->limit, row->queue_depth, row->service,
                 row->banned_until_ns > 0 ? " BANNED" : "");

@@ -5,6 +5,7 @@
         "$TERM"
     and (worker -> loop thread):
         "DONE" [vb_md_request_t bytes] [status int32] [retry_after_ms int64]
+               [used_weight uint64, empty when the usage header was absent]
                [body] [error text]
     Everything travels by value, so an answer left in the pipe at shutdown
     is freed with the pipe and nothing leaks.
@@ -53,6 +54,8 @@ typedef struct {
     size_t body_max;              //  Bound
     bool overflow;                //  The answer passed body_max
     int64_t retry_after_ms;       //  From the Retry-After header
+    bool has_usage;               //  The request's usage header was read
+    uint64_t used_weight;         //  Its value
     char error[CURL_ERROR_SIZE];  //  curl's error buffer
 } s_call_t;
 
@@ -87,13 +90,48 @@ s_write (char *data, size_t size, size_t count, void *arg)
 }
 
 //  --------------------------------------------------------------------------
+//  The request's usage header ("Name: 123"), when it names one: a decimal
+//  count; anything else in the value (or an overflow) ignores the line.
+
+static void
+s_usage_header (s_call_t *call, const char *data, size_t bytes)
+{
+    const char *name = call->request.usage_header;
+    size_t name_length = strnlen (name, sizeof (call->request.usage_header));
+    if (name_length == 0 || name_length == sizeof (call->request.usage_header) ||
+        bytes <= name_length || strncasecmp (data, name, name_length) != 0 ||
+        data[name_length] != ':')
+        return;
+    size_t i = name_length + 1;
+    while (i < bytes && (data[i] == ' ' || data[i] == '\t'))
+        i++;
+    uint64_t value = 0;
+    size_t digits = 0;
+    for (; i < bytes && data[i] >= '0' && data[i] <= '9'; i++, digits++) {
+        uint64_t digit = (uint64_t)(data[i] - '0');
+        if (value > (UINT64_MAX - digit) / 10)
+            return;  //  Overflow: not a count we can use
+        value = value * 10 + digit;
+    }
+    while (i < bytes && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+        i++;
+    if (digits == 0 || i != bytes)
+        return;
+    call->used_weight = value;
+    call->has_usage = true;
+}
+
+//  --------------------------------------------------------------------------
 //  curl header callback: read Retry-After (seconds form) for the grants.
+
+static void s_usage_header (s_call_t *call, const char *data, size_t bytes);
 
 static size_t
 s_header (char *data, size_t size, size_t count, void *arg)
 {
     s_call_t *call = (s_call_t *)arg;
     size_t bytes = size * count;
+    s_usage_header (call, data, bytes);
     static const char name[] = "retry-after:";
     if (bytes > sizeof (name) - 1 && strncasecmp (data, name, sizeof (name) - 1) == 0) {
         int64_t seconds = 0;
@@ -112,7 +150,8 @@ s_header (char *data, size_t size, size_t count, void *arg)
 
 static void
 s_post (zsock_t *pipe, const s_settings_t *settings, const vb_md_request_t *request, int status,
-        int64_t retry_after_ms, const char *body, size_t length, const char *error)
+        int64_t retry_after_ms, const uint64_t *used_weight, const char *body, size_t length,
+        const char *error)
 {
     int32_t status32 = status;
     zmsg_t *msg = zmsg_new ();
@@ -120,6 +159,7 @@ s_post (zsock_t *pipe, const s_settings_t *settings, const vb_md_request_t *requ
     zmsg_addmem (msg, request, sizeof (*request));
     zmsg_addmem (msg, &status32, sizeof (status32));
     zmsg_addmem (msg, &retry_after_ms, sizeof (retry_after_ms));
+    zmsg_addmem (msg, used_weight, used_weight ? sizeof (*used_weight) : 0);
     zmsg_addmem (msg, body, body ? length : 0);
     zmsg_addstr (msg, error ? error : "");
     zmsg_send (&msg, pipe);
@@ -150,7 +190,7 @@ s_start (CURLM *multi, zlist_t *idle, zlist_t *calls, const s_settings_t *settin
     if (!call->easy)
         call->easy = curl_easy_init ();
     if (!call->easy) {
-        s_post (pipe, settings, &call->request, 0, 0, NULL, 0, "curl_easy_init failed");
+        s_post (pipe, settings, &call->request, 0, 0, NULL, NULL, 0, "curl_easy_init failed");
         free (call);
         zstr_free (&url);
         return;
@@ -174,7 +214,7 @@ s_start (CURLM *multi, zlist_t *idle, zlist_t *calls, const s_settings_t *settin
     zstr_free (&url);
     CURLMcode mrc = curl_multi_add_handle (multi, easy);
     if (mrc != CURLM_OK) {
-        s_post (pipe, settings, &call->request, 0, 0, NULL, 0, curl_multi_strerror (mrc));
+        s_post (pipe, settings, &call->request, 0, 0, NULL, NULL, 0, curl_multi_strerror (mrc));
         curl_easy_cleanup (easy);
         free (call);
         return;
@@ -198,8 +238,8 @@ s_finish (CURLM *multi, zlist_t *idle, zlist_t *calls, const s_settings_t *setti
                 : call->error[0] ? call->error
                                  : curl_easy_strerror (result);
     s_post (pipe, settings, &call->request, result == CURLE_OK ? (int)status : 0,
-            call->retry_after_ms, result == CURLE_OK ? call->body : NULL,
-            result == CURLE_OK ? call->length : 0, error);
+            call->retry_after_ms, result == CURLE_OK && call->has_usage ? &call->used_weight : NULL,
+            result == CURLE_OK ? call->body : NULL, result == CURLE_OK ? call->length : 0, error);
     curl_multi_remove_handle (multi, call->easy);
     if (zlist_size (idle) < GW_REST_IDLE_MAX) {
         curl_easy_reset (call->easy);
@@ -365,6 +405,7 @@ gw_rest_result (gw_rest_t *self, gw_rest_result_t *result)
     zframe_t *request = zmsg_pop (msg);
     zframe_t *status = zmsg_pop (msg);
     zframe_t *retry = zmsg_pop (msg);
+    zframe_t *usage = zmsg_pop (msg);
     zframe_t *body = zmsg_pop (msg);
     char *error = zmsg_popstr (msg);
     int rc = VB_EAGAIN;
@@ -373,12 +414,16 @@ gw_rest_result (gw_rest_t *self, gw_rest_result_t *result)
     if (command && streq (command, "DONE") && request &&
         zframe_size (request) == sizeof (vb_md_request_t) && status &&
         zframe_size (status) == sizeof (int32_t) && retry &&
-        zframe_size (retry) == sizeof (int64_t) && body && error) {
+        zframe_size (retry) == sizeof (int64_t) && usage &&
+        (zframe_size (usage) == 0 || zframe_size (usage) == sizeof (uint64_t)) && body && error) {
         int32_t status32;
         memcpy (&result->request, zframe_data (request), sizeof (vb_md_request_t));
         memcpy (&status32, zframe_data (status), sizeof (status32));
         memcpy (&result->retry_after_ms, zframe_data (retry), sizeof (int64_t));
         result->status = status32;
+        result->has_usage = zframe_size (usage) == sizeof (uint64_t);
+        if (result->has_usage)
+            memcpy (&result->used_weight, zframe_data (usage), sizeof (uint64_t));
         result->length = zframe_size (body);
         result->body = (char *)malloc (result->length + 1);
         assert (result->body);
@@ -394,6 +439,7 @@ gw_rest_result (gw_rest_t *self, gw_rest_result_t *result)
     zframe_destroy (&request);
     zframe_destroy (&status);
     zframe_destroy (&retry);
+    zframe_destroy (&usage);
     zframe_destroy (&body);
     zmsg_destroy (&msg);
     return rc;

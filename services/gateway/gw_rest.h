@@ -14,12 +14,16 @@
     call, keep-alive. Finished easy handles are reset and reused, and the
     multi handle's connection cache keeps one warm connection per venue host.
     Answers larger than body_max fail the call (status 0) rather than grow
-    without bound.
+    without bound. Headers read: Retry-After (seconds form), and the
+    request's usage_header when the adapter names one (the venue's count of
+    used weight, e.g. Binance X-MBX-USED-WEIGHT-1M): a decimal integer, a
+    malformed or overflowing value is ignored.
     SPDX-License-Identifier: MPL-2.0
 */
 #ifndef GW_REST_H_INCLUDED
 #define GW_REST_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +43,8 @@ typedef struct {
     vb_md_request_t request;  //  The request, as given to gw_rest_call
     int status;               //  HTTP status, or 0 when no answer was read
     int64_t retry_after_ms;   //  The answer's Retry-After, in ms (0 if none)
+    bool has_usage;           //  The request's usage_header was in the answer
+    uint64_t used_weight;     //  Its value (the venue's used weight), when has_usage
     char *body;               //  NUL-terminated body (owned; NULL when none)
     size_t length;            //  Body bytes, without the NUL
     char error[256];          //  curl's error text when status is 0

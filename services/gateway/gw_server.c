@@ -3,6 +3,7 @@
 */
 #include <czmq.h>
 
+#include "gw_candles.h"
 #include "gw_core.h"
 #include "gw_grant.h"
 #include "gw_rest.h"
@@ -36,6 +37,7 @@ struct _gw_server_t {
     gw_rest_t *rest;                          //  REST worker actor
     gw_grant_t *grant;                        //  REST grants
     gw_snapshot_t *snapshot;                  //  Snapshot endpoint actor
+    gw_candles_t *candles;                    //  Candle history requests in flight
     const char *symbol_ptrs[GW_SYMBOLS_MAX];  //  For vb_md_config_t
     const char *interval_ptrs[GW_INTERVALS_MAX];
     char urls[4][VB_MD_URL_MAX];  //  Effective base URLs (rest, ws, futures rest, futures ws)
@@ -43,6 +45,7 @@ struct _gw_server_t {
     bool ready;                   //  The ready line was printed
     zlist_t *failed;              //  Requests that could not start, answered next tick
     uint64_t rest_failures;       //  REST calls that failed
+    uint64_t usage_reports;       //  Venue usage headers reported to the grants
 };
 
 //  --------------------------------------------------------------------------
@@ -107,6 +110,43 @@ s_rest_pump (gw_server_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  One page of a candle history request came back (status 0: no answer,
+//  `failure` says why): decode it into its job, and answer the peer once
+//  the job is complete. Pages of a job already answered are dropped.
+
+static void
+s_candles_page (gw_server_t *self, const vb_md_request_t *request, int status, const char *body,
+                size_t length, const char *failure)
+{
+    gw_candles_job_t *job = gw_candles_find (self->candles, request->tag);
+    if (!job)
+        return;  //  The job failed already (its peer has its answer)
+    char error[GW_CANDLES_ERROR_MAX] = "";
+    if (status == 0)
+        snprintf (error, sizeof (error), "ERROR venue-error no answer from %s: %s",
+                  self->settings->venue, failure && *failure ? failure : "call failed");
+    else {
+        char reason[GW_CANDLES_ERROR_MAX / 2] = "";
+        int rc = self->ops->candles_decode (self->adapter, request, status, body, length,
+                                            gw_candles_collect, job, reason, sizeof (reason));
+        if (rc < 0)
+            snprintf (error, sizeof (error), "ERROR venue-error %s",
+                      *reason ? reason : vb_strerror (rc));
+    }
+    if (!gw_candles_page_done (job, *error ? error : NULL))
+        return;
+    zmsg_t *peer = NULL, *frames = NULL;
+    gw_candles_reply (self->candles, &job, vb_clock_now_real_ns (), &peer, &frames);
+    if (peer && frames)
+        gw_snapshot_reply_frames (self->snapshot, &peer, &frames);
+    zmsg_destroy (&peer);
+    zmsg_destroy (&frames);
+    if (*error)
+        vb_log_warning ("candle history failed symbol=%s interval=%s error=%s", request->symbol,
+                        request->interval, error);
+}
+
+//  --------------------------------------------------------------------------
 //  Answer the requests that could not start, with status 0: at the next
 //  tick, never from inside the adapter's own call to sink->rest.
 
@@ -115,8 +155,12 @@ s_rest_failed (gw_server_t *self)
 {
     vb_md_request_t *request;
     while ((request = (vb_md_request_t *)zlist_pop (self->failed))) {
-        gw_core_set_recv_ts (self->core, vb_clock_now_real_ns ());
-        self->ops->rest_done (self->adapter, request, 0, "", 0);
+        if (request->tag)
+            s_candles_page (self, request, 0, "", 0, "the call could not start");
+        else {
+            gw_core_set_recv_ts (self->core, vb_clock_now_real_ns ());
+            self->ops->rest_done (self->adapter, request, 0, "", 0);
+        }
         free (request);
     }
 }
@@ -135,6 +179,7 @@ s_io_rest (void *ctx, const vb_md_request_t *request)
     copy->path[sizeof (copy->path) - 1] = 0;
     copy->symbol[sizeof (copy->symbol) - 1] = 0;
     copy->interval[sizeof (copy->interval) - 1] = 0;
+    copy->usage_header[sizeof (copy->usage_header) - 1] = 0;
     int rc = gw_grant_request (self->grant, copy->weight > 0 ? copy->weight : 1, copy);
     if (rc) {
         vb_log_warning ("rest grant refused symbol=%s weight=%d error=%s", copy->symbol,
@@ -178,7 +223,19 @@ s_rest_answers (gw_server_t *self)
         } else if (result.status >= 300)
             vb_log_warning ("rest call answered status=%d symbol=%s path=%s", result.status,
                             result.request.symbol, result.request.path);
+        if (result.has_usage && result.used_weight > 0) {
+            //  The venue's own count of the IP's weight: the router's
+            //  authority learns it (nothing happens without a router).
+            if (gw_grant_report (self->grant, result.used_weight, 0, false) == 0)
+                self->usage_reports++;
+        }
         gw_metrics_in (self->metrics, GW_METRICS_IN_REST);
+        if (result.request.tag) {
+            s_candles_page (self, &result.request, result.status, result.body ? result.body : "",
+                            result.length, result.error);
+            gw_rest_result_free (&result);
+            continue;
+        }
         gw_core_set_recv_ts (self->core, vb_clock_now_real_ns ());
         int rc = self->ops->rest_done (self->adapter, &result.request, result.status,
                                        result.body ? result.body : "", result.length);
@@ -186,6 +243,103 @@ s_rest_answers (gw_server_t *self)
             gw_core_decode_error (self->core, 0, rc);
         gw_rest_result_free (&result);
     }
+}
+
+//  --------------------------------------------------------------------------
+//  Reply one ERROR frame to a candle history request.
+
+static void
+s_candles_refuse (gw_server_t *self, zmsg_t **request_p, const char *error)
+{
+    gw_snapshot_reply (self->snapshot, request_p, error, strlen (error));
+}
+
+//  --------------------------------------------------------------------------
+//  A candle history request (contract in gw_candles.h): check it, build
+//  its REST pages with the adapter and queue each through the grants.
+
+static void
+s_candles_request (gw_server_t *self, zmsg_t **request_p)
+{
+    zframe_t *frame = gw_snapshot_request_frame (*request_p);
+    char error[GW_CANDLES_ERROR_MAX];
+    if (!self->ops->candles_decode || !self->ops->candle_requests) {
+        snprintf (error, sizeof (error), "ERROR unsupported venue %s serves no candle history",
+                  self->settings->venue);
+        s_candles_refuse (self, request_p, error);
+        return;
+    }
+    gw_candles_query_t query;
+    if (gw_candles_parse ((const char *)zframe_data (frame), zframe_size (frame),
+                          self->settings->venue, self->symbol_ptrs, self->settings->symbol_count,
+                          &query, error, sizeof (error))) {
+        s_candles_refuse (self, request_p, error);
+        return;
+    }
+    int64_t from_ns = query.from_ms * VB_NS_PER_MS;
+    int64_t to_ns = query.to_ms * VB_NS_PER_MS;
+    int64_t horizon_ns =
+        self->ops->candle_horizon
+            ? self->ops->candle_horizon (self->adapter, query.interval, vb_clock_now_real_ns ())
+            : 0;
+    if (horizon_ns > 0 && from_ns < horizon_ns) {
+        snprintf (error, sizeof (error),
+                  "ERROR out-of-range %s serves %s %s candles from %" PRId64 " ms on",
+                  self->settings->venue, query.symbol, query.interval, horizon_ns / VB_NS_PER_MS);
+        s_candles_refuse (self, request_p, error);
+        return;
+    }
+    vb_md_request_t *pages =
+        (vb_md_request_t *)calloc (GW_CANDLES_PAGES_MAX + 1, sizeof (vb_md_request_t));
+    if (!pages) {
+        snprintf (error, sizeof (error), "ERROR busy out of memory");
+        s_candles_refuse (self, request_p, error);
+        return;
+    }
+    size_t count = self->ops->candle_requests (self->adapter, query.symbol, query.interval, from_ns,
+                                               to_ns, pages, GW_CANDLES_PAGES_MAX + 1);
+    if (count == 0 || count > GW_CANDLES_PAGES_MAX) {
+        if (count == 0)
+            snprintf (error, sizeof (error), "ERROR unknown-interval %s has no %s candles",
+                      self->settings->venue, query.interval);
+        else
+            snprintf (error, sizeof (error), "ERROR too-many the range takes more than %d pages",
+                      GW_CANDLES_PAGES_MAX);
+        s_candles_refuse (self, request_p, error);
+        free (pages);
+        return;
+    }
+    gw_candles_job_t *job = gw_candles_start (self->candles, request_p, &query, count);
+    if (!job) {
+        snprintf (error, sizeof (error), "ERROR busy %d candle history requests in flight",
+                  GW_CANDLES_JOBS_MAX);
+        s_candles_refuse (self, request_p, error);
+        free (pages);
+        return;
+    }
+    vb_log_info ("candle history symbol=%s interval=%s from_ms=%" PRId64 " to_ms=%" PRId64
+                 " pages=%zu",
+                 query.symbol, query.interval, query.from_ms, query.to_ms, count);
+    uint64_t tag = gw_candles_tag (job);
+    for (size_t i = 0; i < count; i++) {
+        pages[i].tag = tag;
+        if (s_io_rest (self, &pages[i]) != 0) {
+            //  The grant queue is full: the job fails now; pages queued
+            //  already come back to no job and are dropped.
+            job = gw_candles_find (self->candles, tag);
+            if (job) {
+                (void)gw_candles_page_done (job, "ERROR busy the REST grant queue is full");
+                zmsg_t *peer = NULL, *frames = NULL;
+                gw_candles_reply (self->candles, &job, vb_clock_now_real_ns (), &peer, &frames);
+                if (peer && frames)
+                    gw_snapshot_reply_frames (self->snapshot, &peer, &frames);
+                zmsg_destroy (&peer);
+                zmsg_destroy (&frames);
+            }
+            break;
+        }
+    }
+    free (pages);
 }
 
 //  --------------------------------------------------------------------------
@@ -204,6 +358,10 @@ s_snapshot_requests (gw_server_t *self)
         text[size] = 0;
         static const char verb[] = "SNAPSHOT ";
         char error[GW_SNAPSHOT_ERROR_MAX];
+        if (gw_candles_is_request ((const char *)zframe_data (last), zframe_size (last))) {
+            s_candles_request (self, &request);
+            continue;
+        }
         if (size != zframe_size (last) || strlen (text) != size ||
             strncmp (text, verb, sizeof (verb) - 1) != 0) {
             snprintf (error, sizeof (error), "ERROR unknown-request expected \"SNAPSHOT <topic>\"");
@@ -418,6 +576,14 @@ gw_server_new (const gw_settings_t *settings, char *error, size_t error_size)
             return NULL;
         }
     }
+    char producer[VB_TOPIC_MAX];
+    snprintf (producer, sizeof (producer), "gateway.%s.%d", settings->venue, (int)getpid ());
+    self->candles = gw_candles_new (producer);
+    if (!self->candles) {
+        snprintf (error, error_size, "cannot start the candle history");
+        gw_server_destroy (&self);
+        return NULL;
+    }
     self->snapshot = gw_snapshot_new (settings->snapshot, s_wake, self->session);
     if (!self->snapshot) {
         snprintf (error, error_size, "cannot bind the snapshot endpoint %s", settings->snapshot);
@@ -449,6 +615,7 @@ gw_server_destroy (gw_server_t **self_p)
     if (*self_p) {
         gw_server_t *self = *self_p;
         gw_snapshot_destroy (&self->snapshot);
+        gw_candles_destroy (&self->candles);
         gw_rest_destroy (&self->rest);
         if (self->grant) {
             void *request;

@@ -181,3 +181,40 @@ gw_snapshot_reply (gw_snapshot_t *self, zmsg_t **request_p, const void *reply, s
     }
     return 0;
 }
+
+//  --------------------------------------------------------------------------
+//  Answer a request with several frames (one multipart message).
+
+int
+gw_snapshot_reply_frames (gw_snapshot_t *self, zmsg_t **request_p, zmsg_t **frames_p)
+{
+    assert (self);
+    assert (request_p && *request_p);
+    assert (frames_p && *frames_p);
+    zmsg_t *msg = *request_p;
+    zmsg_t *frames = *frames_p;
+    *request_p = NULL;
+    *frames_p = NULL;
+    zframe_t *last = zmsg_last (msg);
+    zmsg_remove (msg, last);
+    zframe_destroy (&last);
+    zframe_t *frame;
+    while ((frame = zmsg_pop (frames)))
+        zmsg_append (msg, &frame);
+    zmsg_destroy (&frames);
+    zmsg_pushstr (msg, "REPLY");
+    if (zmsg_send (&msg, zactor_sock (self->actor)) != 0) {
+        zmsg_destroy (&msg);
+        return -1;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The request frame of a request message, borrowed.
+
+zframe_t *
+gw_snapshot_request_frame (zmsg_t *request)
+{
+    return request ? zmsg_last (request) : NULL;
+}

@@ -13,6 +13,9 @@
     Request (one frame after the peer's routing frames; a REQ peer's empty
     delimiter is kept and echoed):
         SNAPSHOT <topic>          e.g. "SNAPSHOT md.binance.BTC-USDT.book"
+        CANDLES <venue> <SYMBOL> <interval> <from_ms> <to_ms>
+                                  candle history, answered as a multipart
+                                  reply (gw_candles.h has the contract)
     Reply (one frame):
         <topic> NUL <Envelope>    a bus frame (vb_msg_decode reads it) whose
                                   body is book_snapshot and whose header.seq is
@@ -57,6 +60,16 @@ zmsg_t *gw_snapshot_request (gw_snapshot_t *self);
 //  with `size` bytes of reply and sends it back. Takes ownership of
 //  *request_p and sets it to NULL. Returns 0 or -1.
 int gw_snapshot_reply (gw_snapshot_t *self, zmsg_t **request_p, const void *reply, size_t size);
+
+//  Answer a request with several frames, sent as one multipart message
+//  after the peer's routing frames: replaces the request frame of
+//  *request_p with every frame of *frames_p (in order). Takes ownership of
+//  both and sets them to NULL. Returns 0 or -1.
+int gw_snapshot_reply_frames (gw_snapshot_t *self, zmsg_t **request_p, zmsg_t **frames_p);
+
+//  The request frame (the last one) of a message from gw_snapshot_request,
+//  borrowed; NULL for NULL.
+zframe_t *gw_snapshot_request_frame (zmsg_t *request);
 
 #ifdef __cplusplus
 }

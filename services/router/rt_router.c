@@ -85,6 +85,7 @@ typedef struct {
     s_op_t *place;            //  The place request while queued or in flight
     bool cancel_outstanding;  //  A cancel request is queued or in flight
     bool cancel_wanted;       //  Cancel once the place answer is in
+    bool cancel_retry;        //  A cancel's outcome was not seen: again if still open
     bool query_outstanding;   //  A query is queued or in flight
     bool unknown;             //  In UNKNOWN: re-query on schedule
     int64_t next_query_mono_ns;
@@ -1018,6 +1019,7 @@ s_send_cancel (rt_router_t *self, s_live_t *live, const char *symbol)
 {
     s_op_t *op = s_op_new (self, VB_EXEC_REQ_CANCEL, live->account);
     live->cancel_wanted = false;
+    live->cancel_retry = false;
     if (!op) {
         live->cancel_wanted = true;  //  Tried again on the next tick
         return;
@@ -1238,14 +1240,21 @@ s_on_place (rt_router_t *self, s_op_t *op, s_account_t *account, const vb_exec_r
         vb_log_error ("router answer for an order the journal lacks id=%s", op->client_order_id);
         return;
     }
+    //  The venue's word may have come first (private stream, or a fill):
+    //  then an answer that says nothing (lost, unreadable) must not move
+    //  the order back to UNKNOWN
+    bool venue_known = !(order.state == VB_JOURNAL_STATE_PENDING_NEW ||
+                         (order.state == VB_JOURNAL_STATE_PENDING_CANCEL &&
+                          !order.venue_order_id[0] && vb_decimal_is_zero (order.filled_qty)));
     switch (result->outcome) {
         case VB_EXEC_OK:
             if (result->has_report) {
                 s_apply_report (self, account, &result->report, true);
                 break;
             }
-            s_transition (self, &order, VB_JOURNAL_STATE_UNKNOWN, NULL, 0, NULL,
-                          "accepted without an order in the answer", NULL);
+            if (!venue_known)
+                s_transition (self, &order, VB_JOURNAL_STATE_UNKNOWN, NULL, 0, NULL,
+                              "accepted without an order in the answer", NULL);
             break;
         case VB_EXEC_REJECTED:
         case VB_EXEC_RATE_LIMITED:
@@ -1258,8 +1267,9 @@ s_on_place (rt_router_t *self, s_op_t *op, s_account_t *account, const vb_exec_r
         case VB_EXEC_NOT_FOUND:
         case VB_EXEC_UNKNOWN:
         default:
-            s_transition (self, &order, VB_JOURNAL_STATE_UNKNOWN, NULL, 0, result->venue_code,
-                          result->venue_text, NULL);
+            if (!venue_known)
+                s_transition (self, &order, VB_JOURNAL_STATE_UNKNOWN, NULL, 0, result->venue_code,
+                              result->venue_text, NULL);
             break;
     }
     live = s_live_find (self, op->client_order_id);
@@ -1298,6 +1308,11 @@ s_on_cancel_answer (rt_router_t *self, s_op_t *op, s_account_t *account,
                 s_send_cancel (self, live, order.symbol);
             break;
         case VB_EXEC_UNKNOWN:
+            //  The cancel may or may not have executed: ask, and cancel
+            //  again if the venue still has it open (a cancel cannot
+            //  duplicate anything)
+            if (live)
+                live->cancel_retry = true;
             s_transition (self, &order, VB_JOURNAL_STATE_UNKNOWN, NULL, 0, result->venue_code,
                           result->venue_text, NULL);
             break;
@@ -1336,6 +1351,15 @@ s_on_query_answer (rt_router_t *self, s_op_t *op, s_account_t *account,
             live->reconciled = true;
             if (live->unknown)
                 s_query_later (self, live);
+            else if (live->cancel_retry && !live->cancel_outstanding && !live->place &&
+                     vb_journal_lookup (self->journal, live->id, &order) == 0 &&
+                     (order.state == VB_JOURNAL_STATE_NEW ||
+                      order.state == VB_JOURNAL_STATE_PARTIALLY_FILLED)) {
+                live->cancel_retry = false;
+                s_transition (self, &order, VB_JOURNAL_STATE_PENDING_CANCEL, NULL, 0, NULL, NULL,
+                              NULL);
+                s_send_cancel (self, live, order.symbol);
+            }
         }
         return;
     }

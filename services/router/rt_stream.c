@@ -1,15 +1,22 @@
 /*  rt_stream.c — the router's private WebSocket streams (libwebsockets 4.1), in their own thread.
 
-    Two halves share nothing but the actor's pipe (and the lws context
+    Two halves share nothing but a PAIR-PAIR channel (and the lws context
     pointer, used only for lws_cancel_service, the one thread-safe lws call):
     - the loop side (rt_stream_t) sends commands and reads events;
     - the actor (s_actor_t) runs lws_service. After each command the loop
       calls lws_cancel_service, which wakes lws_service at once; the actor
-      drains the pipe in LWS_CALLBACK_EVENT_WAIT_CANCELLED. A send therefore
-      reaches lws_write in one wake-up, with no polling tick.
+      drains the channel in LWS_CALLBACK_EVENT_WAIT_CANCELLED. A send
+      therefore reaches lws_write in one wake-up, with no polling tick.
 
-    Pipe messages (both directions) are one fixed s_wire_t frame, then for
-    some kinds a second frame:
+    The channel is not the zactor pipe (which only starts and ends the
+    thread): both of its ends have no high-water mark, set before they
+    connect, because libzmq cannot lift the mark of a connected pipe
+    reliably. So the thread never blocks on a slow loop (events wait in the
+    channel) and the loop never blocks on the thread (it bounds what it has
+    in flight per connection by queue_max itself).
+
+    Channel messages (both directions) are one fixed s_wire_t frame, then
+    for some kinds a second frame:
       OPEN     conn epoch           + url (NUL-terminated)
       SEND     conn session         + LWS_PRE bytes of headroom, then the text
       CLOSE    conn epoch
@@ -18,7 +25,7 @@
       FRAME    conn epoch session recv_ns + text (NUL-terminated)
       CLOSED   conn epoch session   + reason (NUL-terminated)
       WRITTEN  conn epoch session count (messages taken off the queue)
-    zactor_destroy's "$TERM" (step 2) is a plain string frame.
+    zactor_destroy's "$TERM" (step 2) comes on the actor pipe.
 
     Epochs and sessions keep stale traffic apart. The loop counts an epoch
     per connection, bumped by each rt_stream_open or rt_stream_close, and the
@@ -37,6 +44,7 @@
 */
 #include <czmq.h>
 #include <libwebsockets.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include "rt_stream.h"
@@ -51,6 +59,8 @@
 #define RT_STREAM_BACKOFF_MAX_DEFAULT_MS 30000
 #define RT_STREAM_FRAME_MAX_DEFAULT      (4 * 1024 * 1024)
 #define RT_STREAM_QUEUE_MAX_DEFAULT      1024
+//  Largest frame_max accepted (the receive buffer doubles up to it).
+#define RT_STREAM_FRAME_MAX_LIMIT (1024 * 1024 * 1024)
 //  A connection up this long resets its backoff when it goes down.
 #define S_STABLE_MS 30000
 //  Pings that may go unanswered before a connection is dead.
@@ -75,6 +85,8 @@
 #define S_URL_CHAR_LAST  0x7E
 #define S_US_PER_MS      1000
 #define S_TERM           "$TERM"
+//  Room for "inproc://rt-stream-<pointer>".
+#define S_ENDPOINT_MAX 64
 //  WRITTEN goes when a queue drains, and also after each 1/S_WRITTEN_PARTS
 //  of queue_max written, so a busy connection does not look full.
 #define S_WRITTEN_PARTS 4
@@ -90,7 +102,7 @@ typedef enum {
     S_WIRE_WRITTEN = 8,  //  Actor -> loop
 } s_wire_kind_t;
 
-//  The first frame of every pipe message (same process, same ABI).
+//  The first frame of every channel message (same process, same ABI).
 typedef struct {
     int32_t kind;      //  s_wire_kind_t
     int32_t conn;      //  Connection index
@@ -150,7 +162,8 @@ typedef struct {
 } s_slot_t;
 
 struct _s_actor_t {
-    zsock_t *pipe;                //  To the loop side
+    zsock_t *pipe;                //  zactor pipe: $TERM
+    zsock_t *channel;             //  Commands in, events out
     rt_stream_options_t options;  //  Resolved (ca_file borrowed from the loop side)
     struct lws_context *context;  //  The one lws context
     s_slot_t slots[RT_STREAM_CONNECTIONS_MAX];
@@ -163,6 +176,7 @@ struct _s_actor_t {
 //  What rt_stream_new hands the actor, and what it hands back.
 typedef struct {
     const rt_stream_options_t *options;  //  Resolved options
+    const char *endpoint;                //  The channel's inproc endpoint
     struct lws_context *context;         //  Set by the actor before it signals
 } s_boot_t;
 
@@ -265,7 +279,7 @@ s_emit (s_actor_t *self, s_slot_t *slot, s_wire_kind_t kind, const char *text, s
         zframe_data (frame)[length] = 0;
         zmsg_append (msg, &frame);
     }
-    if (zmsg_send (&msg, self->pipe) != 0) {
+    if (zmsg_send (&msg, self->channel) != 0) {
         vb_log_error ("stream event lost connection=%d kind=%d", slot->conn, (int)kind);
         zmsg_destroy (&msg);
     }
@@ -294,14 +308,23 @@ s_link_clear (s_link_t *link)
 }
 
 //  --------------------------------------------------------------------------
+//  Drop what a slot has queued.
+
+static void
+s_slot_drop_queue (s_slot_t *slot)
+{
+    zframe_t *frame;
+    while (slot->queue && (frame = (zframe_t *)zlist_pop (slot->queue)))
+        zframe_destroy (&frame);
+}
+
+//  --------------------------------------------------------------------------
 //  End a slot's session: drop its queue and its liveness timer.
 
 static void
 s_slot_end_session (s_slot_t *slot)
 {
-    zframe_t *frame;
-    while ((frame = (zframe_t *)zlist_pop (slot->queue)))
-        zframe_destroy (&frame);
+    s_slot_drop_queue (slot);
     lws_sul_cancel (&slot->live_sul);
     slot->session = 0;
     slot->taken = 0;
@@ -647,11 +670,6 @@ static void
 s_handle_command (s_actor_t *self, zmsg_t *msg)
 {
     zframe_t *head = zmsg_first (msg);
-    if (zframe_streq (head, S_TERM)) {
-        self->stopping = true;
-        self->term_seen = true;
-        return;
-    }
     s_wire_t wire;
     assert (zframe_size (head) == sizeof (wire));
     memcpy (&wire, zframe_data (head), sizeof (wire));
@@ -713,16 +731,23 @@ s_handle_command (s_actor_t *self, zmsg_t *msg)
 }
 
 //  --------------------------------------------------------------------------
-//  Read every command waiting on the pipe, without blocking. Stops at STOP.
+//  Read every command waiting, without blocking. Stops at STOP. ($TERM
+//  without STOP is not how rt_stream_destroy ends us, but is obeyed.)
 
 static void
-s_drain_pipe (s_actor_t *self)
+s_drain (s_actor_t *self)
 {
-    while (!self->stopping && (zsock_events (self->pipe) & ZMQ_POLLIN)) {
-        zmsg_t *msg = zmsg_recv (self->pipe);
+    while (!self->stopping && (zsock_events (self->channel) & ZMQ_POLLIN)) {
+        zmsg_t *msg = zmsg_recv (self->channel);
         if (!msg)
             break;
         s_handle_command (self, msg);
+        zmsg_destroy (&msg);
+    }
+    if (!self->stopping && (zsock_events (self->pipe) & ZMQ_POLLIN)) {
+        zmsg_t *msg = zmsg_recv (self->pipe);
+        if (msg && zframe_streq (zmsg_first (msg), S_TERM))
+            self->term_seen = self->stopping = true;
         zmsg_destroy (&msg);
     }
 }
@@ -737,7 +762,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
         s_actor_t *self = (s_actor_t *)lws_context_user (lws_get_context (wsi));
         if (self)
-            s_drain_pipe (self);
+            s_drain (self);
         return 0;
     }
     s_link_t *link = (s_link_t *)lws_get_opaque_user_data (wsi);
@@ -807,25 +832,55 @@ s_actor_destroy (s_actor_t **self_p)
             s_link_clear (&self->links[index]);
         for (size_t index = 0; index < RT_STREAM_CONNECTIONS_MAX; index++) {
             s_slot_t *slot = &self->slots[index];
-            if (slot->queue)
-                s_slot_end_session (slot);
+            s_slot_drop_queue (slot);
             zlist_destroy (&slot->queue);
             vb_backoff_destroy (&slot->backoff);
         }
+        zsock_destroy (&self->channel);
         free (self);
         *self_p = NULL;
     }
 }
 
 //  --------------------------------------------------------------------------
+//  The CA bundle: the configured one, else the system's (SSL_CERT_FILE,
+//  else OpenSSL's default file). lws on its own would look in a directory
+//  fixed at its build (Debian's: "../share"), where no CAs are.
+
+static const char *
+s_ca_file (const char *configured)
+{
+    if (configured && *configured)
+        return configured;
+    const char *system = getenv (X509_get_default_cert_file_env ());
+    if (!system || !*system)
+        system = X509_get_default_cert_file ();
+    if (access (system, R_OK) == 0)
+        return system;
+    vb_log_warning ("stream found no system CA bundle ca_file=%s", system);
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
 //  Create the actor state and its lws context; NULL on failure (logged).
 
 static s_actor_t *
-s_actor_new (zsock_t *pipe, const rt_stream_options_t *options)
+s_actor_new (zsock_t *pipe, const s_boot_t *boot)
 {
     s_actor_t *self = (s_actor_t *)zmalloc (sizeof (s_actor_t));
     self->pipe = pipe;
-    self->options = *options;
+    self->options = *boot->options;
+    const rt_stream_options_t *options = &self->options;
+    self->channel = zsock_new (ZMQ_PAIR);
+    if (self->channel) {
+        zsock_set_sndhwm (self->channel, 0);
+        zsock_set_rcvhwm (self->channel, 0);
+    }
+    if (!self->channel || zsock_connect (self->channel, "%s", boot->endpoint) != 0) {
+        vb_log_error ("stream cannot connect its channel endpoint=%s", boot->endpoint);
+        s_actor_destroy (&self);
+        return NULL;
+    }
     uint64_t seed = (uint64_t)vb_clock_now_real_ns () ^ ((uint64_t)getpid () << 32);
     for (int index = 0; index < RT_STREAM_CONNECTIONS_MAX; index++) {
         s_slot_t *slot = &self->slots[index];
@@ -850,8 +905,7 @@ s_actor_new (zsock_t *pipe, const rt_stream_options_t *options)
     info.timeout_secs = S_CONNECT_TIMEOUT_S;
     info.gid = -1;
     info.uid = -1;
-    if (options->ca_file && *options->ca_file)
-        info.client_ssl_ca_filepath = options->ca_file;
+    info.client_ssl_ca_filepath = s_ca_file (options->ca_file);
     self->context = lws_create_context (&info);
     if (!self->context) {
         vb_log_error ("stream cannot create the lws context");
@@ -869,11 +923,7 @@ static void
 s_actor (zsock_t *pipe, void *args)
 {
     s_boot_t *boot = (s_boot_t *)args;
-    //  Events must never block this thread, and the loop side bounds what it
-    //  sends (queue_max per connection), so the pipe has no high-water mark.
-    zsock_set_sndhwm (pipe, 0);
-    zsock_set_rcvhwm (pipe, 0);
-    s_actor_t *self = s_actor_new (pipe, boot->options);
+    s_actor_t *self = s_actor_new (pipe, boot);
     boot->context = self ? self->context : NULL;
     zsock_signal (pipe, 0);
     if (!self)
@@ -886,7 +936,7 @@ s_actor (zsock_t *pipe, void *args)
                     s_emit_closed (self, &self->slots[index], "stream thread failed");
             break;
         }
-        s_drain_pipe (self);
+        s_drain (self);
     }
     self->stopping = true;
     while (!self->term_seen) {
@@ -917,6 +967,7 @@ typedef struct {
 
 struct _rt_stream_t {
     zactor_t *actor;              //  The lws thread
+    zsock_t *channel;             //  Commands out, events in
     struct lws_context *context;  //  Its context: lws_cancel_service only
     rt_stream_options_t options;  //  Resolved
     char *ca_file;                //  Copy of options.ca_file, or NULL
@@ -930,7 +981,7 @@ struct _rt_stream_t {
 static int
 s_command (rt_stream_t *self, zmsg_t **msg_p)
 {
-    if (zmsg_send (msg_p, self->actor) != 0) {
+    if (zmsg_send (msg_p, self->channel) != 0) {
         zmsg_destroy (msg_p);
         return VB_EIO;
     }
@@ -961,7 +1012,8 @@ rt_stream_new (const rt_stream_options_t *options)
     if (options)
         resolved = *options;
     if (resolved.ping_ms < 0 || resolved.backoff_min_ms < 0 || resolved.backoff_max_ms < 0 ||
-        resolved.ping_ms > INT32_MAX || resolved.backoff_max_ms > UINT32_MAX) {
+        resolved.ping_ms > INT32_MAX || resolved.backoff_max_ms > UINT32_MAX ||
+        resolved.frame_max > RT_STREAM_FRAME_MAX_LIMIT) {
         vb_log_error ("stream options out of range");
         return NULL;
     }
@@ -995,15 +1047,25 @@ rt_stream_new (const rt_stream_options_t *options)
     }
     resolved.ca_file = self->ca_file;
     self->options = resolved;
-    s_boot_t boot = {.options = &self->options, .context = NULL};
+    char endpoint[S_ENDPOINT_MAX];
+    snprintf (endpoint, sizeof (endpoint), "inproc://rt-stream-%p", (void *)self);
+    self->channel = zsock_new (ZMQ_PAIR);
+    if (self->channel) {
+        zsock_set_sndhwm (self->channel, 0);
+        zsock_set_rcvhwm (self->channel, 0);
+    }
+    if (!self->channel || zsock_bind (self->channel, "%s", endpoint) != 0) {
+        vb_log_error ("stream cannot bind its channel endpoint=%s", endpoint);
+        rt_stream_destroy (&self);
+        return NULL;
+    }
+    s_boot_t boot = {.options = &self->options, .endpoint = endpoint, .context = NULL};
     self->actor = zactor_new (s_actor, &boot);
     if (!self->actor || !boot.context) {
         rt_stream_destroy (&self);
         return NULL;
     }
     self->context = boot.context;
-    zsock_set_sndhwm (self->actor, 0);
-    zsock_set_rcvhwm (self->actor, 0);
     return self;
 }
 
@@ -1023,6 +1085,7 @@ rt_stream_destroy (rt_stream_t **self_p)
             s_command (self, &msg);
         }
         zactor_destroy (&self->actor);
+        zsock_destroy (&self->channel);
         zmsg_destroy (&self->event);
         free (self->ca_file);
         free (self);
@@ -1099,7 +1162,7 @@ void *
 rt_stream_socket (rt_stream_t *self)
 {
     assert (self);
-    return zsock_resolve (self->actor);
+    return zsock_resolve (self->channel);
 }
 
 //  --------------------------------------------------------------------------
@@ -1114,9 +1177,9 @@ rt_stream_event (rt_stream_t *self, rt_stream_event_t *event)
     assert (event);
     while (true) {
         zmsg_destroy (&self->event);
-        if (!(zsock_events (self->actor) & ZMQ_POLLIN))
+        if (!(zsock_events (self->channel) & ZMQ_POLLIN))
             return VB_EAGAIN;
-        zmsg_t *msg = zmsg_recv (self->actor);
+        zmsg_t *msg = zmsg_recv (self->channel);
         if (!msg)
             return VB_EAGAIN;
         self->event = msg;

@@ -1,12 +1,15 @@
 /*  main.c — venuebus-sim: a venue's REST and WebSocket protocol on loopback,
     backed by a seeded matching engine, with fault injection.
 
-        venuebus-sim --venue V [--port N] [--seed S] [--accounts FILE]
-                     [--replay FILE [--replay-speed N]] [--config FILE]
+        venuebus-sim --venue V [--port N] [--extra-ports N] [--seed S]
+                     [--accounts FILE] [--replay FILE [--replay-speed N]]
+                     [--metrics HOST:PORT] [--config FILE]
 
     main is thin: config -> logging -> engine (instruments, accounts, keys)
-    -> server (which creates the personality) -> "ready venue=V port=P" ->
-    serve until SIGINT/SIGTERM -> teardown. See README.md.
+    -> server (which creates the personality) -> /metrics and /healthz when
+    --metrics is set ("metrics listening address=HOST:PORT") -> "ports venue=V ports=P,..."
+    -> "ready venue=V port=P" -> serve until SIGINT/SIGTERM -> teardown. See
+    README.md.
     SPDX-License-Identifier: MPL-2.0
 */
 #include <czmq.h>
@@ -22,9 +25,11 @@
 #include "vb_decimal.h"
 #include "vb_error.h"
 #include "vb_log.h"
+#include "vb_metrics.h"
 
 #define SIM_DEMO_ACCOUNT "demo"
 #define SIM_LIST_MAX     1024  //  Longest comma list accepted (permissions, IPs, balances)
+#define SIM_PORT_TEXT    8     //  ",65535" and its NUL
 
 static const char *const s_levels[] = {"error", "warning", "notice", "info", "debug", NULL};
 
@@ -39,6 +44,12 @@ static const vb_config_key_t s_keys[] = {
      .min = 0,
      .max = 65535,
      .help = "TCP port for HTTP and WebSocket; 0 picks a free one"},
+    {.name = "sim/extra_ports",
+     .type = VB_CONFIG_INT,
+     .fallback = "0",
+     .min = 0,
+     .max = SIM_SERVER_EXTRA_PORTS_MAX,
+     .help = "also listen on N more free ports serving the same venue state (router failover)"},
     {.name = "sim/interface",
      .type = VB_CONFIG_STRING,
      .fallback = "127.0.0.1",
@@ -86,6 +97,11 @@ static const vb_config_key_t s_keys[] = {
      .type = VB_CONFIG_STRING,
      .fallback = "127.0.0.1",
      .help = "demo key's IP whitelist, comma list; empty: unrestricted"},
+    {.name = "sim/metrics",
+     .type = VB_CONFIG_STRING,
+     .fallback = "",
+     .help = "HOST:PORT serving /metrics and /healthz, e.g. 127.0.0.1:9106 (port 0 picks a "
+             "free one; empty: off)"},
     {.name = "sim/ws_ping",
      .type = VB_CONFIG_DURATION_MS,
      .fallback = "20s",
@@ -405,7 +421,12 @@ main (int argc, char *argv[])
     vb_config_print (config, stderr);
 
     int rc = 1;
+    int64_t start_real_ns = vb_clock_now_real_ns ();
     vb_clock_t *clock = vb_clock_new_system ();
+    vb_metrics_t *registry = NULL;
+    sim_metrics_t *metrics = NULL;
+    vb_metrics_server_t *metrics_server = NULL;
+    const char *metrics_address = vb_config_str (config, "sim/metrics");
     sim_engine_config_t flow = {.actions_per_s = vb_config_int (config, "flow/rate"),
                                 .depth_ticks = vb_config_int (config, "flow/depth_ticks"),
                                 .target_levels = vb_config_int (config, "flow/levels"),
@@ -456,9 +477,30 @@ main (int argc, char *argv[])
     settings.http_body_max = (size_t)vb_config_int (config, "sim/http_body_max");
     settings.replay_path = vb_config_str (config, "sim/replay");
     settings.replay_speed = vb_config_int (config, "sim/replay_speed");
+    settings.extra_ports = (int)vb_config_int (config, "sim/extra_ports");
+    if (*metrics_address) {
+        registry = vb_metrics_new ();
+        metrics = registry ? sim_metrics_new (registry, venue, start_real_ns) : NULL;
+        if (!metrics) {
+            vb_log_error ("sim cannot declare its metrics venue=%s", venue);
+            goto cleanup;
+        }
+        settings.metrics = metrics;
+    }
     server = sim_server_new (ops, engine, clock, &settings);
     if (!server)
         goto cleanup;
+    if (registry) {
+        int error = 0;
+        metrics_server = vb_metrics_server_new (registry, metrics_address, &error);
+        if (!metrics_server) {
+            vb_log_error ("sim cannot serve metrics key=sim/metrics address=%s error=%s",
+                          metrics_address, strerror (error));
+            goto cleanup;
+        }
+        vb_log_notice ("metrics listening address=%s", vb_metrics_server_address (metrics_server));
+        vb_metrics_set_health (registry, true, NULL);
+    }
 
     struct sigaction action;
     memset (&action, 0, sizeof action);
@@ -468,17 +510,31 @@ main (int argc, char *argv[])
     sigaction (SIGTERM, &action, NULL);
     signal (SIGPIPE, SIG_IGN);
 
-    vb_log_notice ("sim started venue=%s port=%d instruments=%zu seed=%" PRId64, venue,
-                   sim_server_port (server), instrument_count, vb_config_int (config, "sim/seed"));
+    //  Every port, the main one first, then the ready line, which stays
+    //  exactly "ready venue=V port=P" (tools outside the repo parse it).
+    char ports[(SIM_SERVER_EXTRA_PORTS_MAX + 1) * SIM_PORT_TEXT] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < sim_server_port_count (server); i++)
+        used += (size_t)snprintf (ports + used, sizeof ports - used, "%s%d", i ? "," : "",
+                                  sim_server_port_at (server, i));
+    vb_log_notice ("sim started venue=%s port=%d ports=%s instruments=%zu seed=%" PRId64, venue,
+                   sim_server_port (server), ports, instrument_count,
+                   vb_config_int (config, "sim/seed"));
+    printf ("ports venue=%s ports=%s\n", venue, ports);
     printf ("ready venue=%s port=%d\n", venue, sim_server_port (server));
     fflush (stdout);
     if (sim_server_run (server, &s_stop) == 0) {
         vb_log_notice ("sim stopping reason=signal");
         rc = 0;
     }
+    if (registry)
+        vb_metrics_set_health (registry, false, rc == 0 ? "stopping" : "server failed");
 cleanup:
+    vb_metrics_server_destroy (&metrics_server);
     sim_server_destroy (&server);
     sim_engine_destroy (&engine);
+    sim_metrics_destroy (&metrics);
+    vb_metrics_destroy (&registry);
     vb_clock_destroy (&clock);
     vb_config_destroy (&config);
     return rc;

@@ -117,6 +117,7 @@ struct _vb_sim_engine_t {
     size_t key_count;                  //  Used
     uint64_t last_order_id;            //  Engine order ids run from 1
     uint64_t orders_accepted;          //  Account orders accepted
+    uint64_t orders_refused;           //  Account orders refused (vb_sim_engine_place)
     int64_t skew_ns;                   //  clock_skew fault
     int64_t volatility;                //  Walk step factor, >= 1
     int64_t flow_last_mono_ns;         //  Last sim_engine_flow
@@ -1125,6 +1126,13 @@ sim_engine_orders_accepted (vb_sim_engine_t *self)
     return self->orders_accepted;
 }
 
+uint64_t
+sim_engine_orders_refused (vb_sim_engine_t *self)
+{
+    assert (self);
+    return self->orders_refused;
+}
+
 //  --------------------------------------------------------------------------
 //  Synthetic flow.
 
@@ -1153,21 +1161,19 @@ s_flow_maker (vb_sim_engine_t *self, s_instrument_t *instrument, vb_sim_side_t s
     int64_t ticks = 1 + s_random_below (self, self->config.depth_ticks);
     int64_t price = side == VB_SIM_BUY ? instrument->mid - ticks * def->tick
                                        : instrument->mid + ticks * def->tick;
-    //  Never cross: rest one tick behind the opposite best instead. Under a
-    //  volatility fault the mid outruns the book, and resting there would
-    //  pile orders into a wall that pins prices: the order takes the stale
-    //  levels up to its price instead (IOC), so trades follow the walk.
+    //  A maker order never rests crossed. When the walk has taken the mid
+    //  past the opposite best, the order takes the stale levels up to its
+    //  price instead (IOC), so the book and the trades follow the walk.
+    //  (Resting one tick behind the opposite best would pin every order of
+    //  that side to one price: the side could never hold target_levels
+    //  levels, the refill would take every action, and the market would
+    //  stop trading for good, as a calm walk did within seconds at a brisk
+    //  rate. Under a volatility fault it would pile a wall that pins prices.)
     s_side_t *opposite = s_side (instrument, side == VB_SIM_BUY ? VB_SIM_SELL : VB_SIM_BUY);
     bool sweep = false;
     if (opposite->count) {
         int64_t best = opposite->levels[0].price;
-        bool crosses = side == VB_SIM_BUY ? price >= best : price <= best;
-        if (crosses && self->volatility > 1)
-            sweep = true;
-        else if (side == VB_SIM_BUY && price >= best)
-            price = best - def->tick;
-        else if (side == VB_SIM_SELL && price <= best)
-            price = best + def->tick;
+        sweep = side == VB_SIM_BUY ? price >= best : price <= best;
     }
     if (price <= 0)
         return;
@@ -1407,15 +1413,22 @@ vb_sim_engine_place (vb_sim_engine_t *self, const char *account,
                      vb_sim_order_t *order)
 {
     assert (self);
-    if (!request)
-        return VB_SIM_ERR_INVALID;
+    vb_sim_result_t result;
+    uint64_t accepted = self->orders_accepted;
     s_account_t *entry = s_account (self, account);
-    if (!entry || entry->unlimited)
-        return VB_SIM_ERR_UNKNOWN_ACCOUNT;
     s_instrument_t *book = s_instrument (self, instrument);
-    if (!book)
-        return VB_SIM_ERR_UNKNOWN_SYMBOL;
-    return s_place (self, entry, book, request, order);
+    if (!request)
+        result = VB_SIM_ERR_INVALID;
+    else if (!entry || entry->unlimited)
+        result = VB_SIM_ERR_UNKNOWN_ACCOUNT;
+    else if (!book)
+        result = VB_SIM_ERR_UNKNOWN_SYMBOL;
+    else
+        result = s_place (self, entry, book, request, order);
+    //  A refused FOK is recorded (EXPIRED), so it was accepted, not refused.
+    if (result != VB_SIM_OK && self->orders_accepted == accepted)
+        self->orders_refused++;
+    return result;
 }
 
 //  The newest order of an account matching id (non-zero) or client id.

@@ -136,6 +136,12 @@ size_t sim_engine_flow (vb_sim_engine_t *self);
 //  placed an order (fault accept_timeout).
 uint64_t sim_engine_orders_accepted (vb_sim_engine_t *self);
 
+//  How many account orders vb_sim_engine_place has refused so far (any
+//  result but VB_SIM_OK that created no order: filters, balance, duplicate
+//  client id, post-only that would take, no liquidity ...; a refused FOK is
+//  recorded as EXPIRED and counts as accepted); GET /_sim/stats reports it.
+uint64_t sim_engine_orders_refused (vb_sim_engine_t *self);
+
 #ifdef __cplusplus
 }
 #endif

@@ -121,7 +121,7 @@ sim_faults_parse (const char *body, size_t length, sim_fault_t *fault, char *err
     }
     int rc = VB_EINVAL;
     bool has_count = false, has_status = false, has_ms = false;
-    int64_t count = 0, status = 0, ms = 0;
+    int64_t count = 0, status = 0, ms = 0, port = 0;
     char stream[SIM_FAULT_STREAM_MAX] = "*";
     vb_json_val_t root, value;
     vb_json_iter_t iter;
@@ -186,11 +186,14 @@ sim_faults_parse (const char *body, size_t length, sim_fault_t *fault, char *err
                              error_size))
                 goto done;
             has_ms = true;
+        } else if (s_key_is (key, key_length, "port")) {
+            if (s_int_field (&value, "port", 0, SIM_FAULT_PORT_MAX, &port, error, error_size))
+                goto done;
         } else {
             char shown[SIM_FAULT_STREAM_MAX];
             s_printable (shown, sizeof shown, key, key_length);
             snprintf (error, error_size,
-                      "unknown key '%s' (expected fault, count, stream, status, ms)", shown);
+                      "unknown key '%s' (expected fault, count, stream, status, ms, port)", shown);
             goto done;
         }
     }
@@ -204,6 +207,13 @@ sim_faults_parse (const char *body, size_t length, sim_fault_t *fault, char *err
     }
     if (has_ms && ms < 0 && fault->kind != SIM_FAULT_CLOCK_SKEW) {
         snprintf (error, error_size, "'ms' may be negative only for clock_skew");
+        goto done;
+    }
+    if (port != 0 && fault->kind != SIM_FAULT_HTTP_STATUS &&
+        fault->kind != SIM_FAULT_ACCEPT_TIMEOUT && fault->kind != SIM_FAULT_LATENCY &&
+        fault->kind != SIM_FAULT_DISCONNECT) {
+        snprintf (error, error_size,
+                  "'port' applies to http_status, accept_timeout, latency and disconnect only");
         goto done;
     }
     switch (fault->kind) {
@@ -252,6 +262,7 @@ sim_faults_parse (const char *body, size_t length, sim_fault_t *fault, char *err
     fault->count = count;
     fault->status = (int)status;
     fault->ms = ms;
+    fault->port = (int)port;
     memcpy (fault->stream, stream, sizeof stream);
     rc = 0;
 done:
@@ -337,17 +348,22 @@ char *
 sim_faults_json (sim_faults_t *self)
 {
     assert (self);
-    //  Each entry is at most ~ 100 bytes plus its stream name.
-    size_t size = 32 + self->count * (SIM_FAULT_STREAM_MAX + 160);
+    //  Each entry is at most ~ 120 bytes plus its stream name.
+    size_t size = 32 + self->count * (SIM_FAULT_STREAM_MAX + 180);
     char *text = zmalloc (size);
     size_t used = (size_t)snprintf (text, size, "{\"faults\":[");
     for (size_t i = 0; i < self->count; i++) {
         const sim_fault_t *fault = &self->faults[i];
         used += (size_t)snprintf (text + used, size - used,
                                   "%s{\"fault\":\"%s\",\"stream\":\"%s\",\"count\":%" PRId64
-                                  ",\"status\":%d,\"ms\":%" PRId64 "}",
+                                  ",\"status\":%d,\"ms\":%" PRId64,
                                   i ? "," : "", sim_faults_kind_name (fault->kind), fault->stream,
                                   fault->count, fault->status, fault->ms);
+        //  "port" only when the fault has one: listings of faults without
+        //  a port keep their original shape.
+        if (fault->port)
+            used += (size_t)snprintf (text + used, size - used, ",\"port\":%d", fault->port);
+        used += (size_t)snprintf (text + used, size - used, "}");
     }
     snprintf (text + used, size - used, "]}");
     return text;
@@ -414,10 +430,19 @@ sim_faults_on_frame (sim_faults_t *self, const char *stream, int64_t now_mono_ns
 bool
 sim_faults_take (sim_faults_t *self, sim_fault_kind_t kind, const char *stream, sim_fault_t *taken)
 {
+    return sim_faults_take_on_port (self, kind, stream, 0, taken);
+}
+
+bool
+sim_faults_take_on_port (sim_faults_t *self, sim_fault_kind_t kind, const char *stream, int port,
+                         sim_fault_t *taken)
+{
     assert (self);
     for (size_t i = 0; i < self->count; i++) {
         sim_fault_t *fault = &self->faults[i];
         if (fault->kind != kind || !s_matches (fault, stream))
+            continue;
+        if (port != 0 && fault->port != 0 && fault->port != port)
             continue;
         if (taken)
             *taken = *fault;

@@ -38,6 +38,12 @@
       clear            remove every fault, undo clock_skew and volatility
                        (same as DELETE /_sim/faults)
 
+    Optional "port" (http_status, accept_timeout, latency, disconnect only):
+    the fault acts only on requests or connections that arrived on that
+    listening port (a sim may listen on several, --extra-ports); 0 or
+    absent means every port. Whether the port is one of the sim's is the
+    server's check, not the parser's.
+
     Faults are deterministic: nothing here draws a random number. The class
     is pure (no I/O, no logging); the server applies its decisions.
     SPDX-License-Identifier: MPL-2.0
@@ -60,7 +66,8 @@ typedef struct _sim_faults_t sim_faults_t;
 #define SIM_FAULT_COUNT_MAX          1000000   //  Largest count
 #define SIM_FAULT_MS_MAX             86400000  //  Largest |ms| (a day)
 #define SIM_FAULT_VOLATILITY_DEFAULT 10
-#define SIM_FAULT_ERROR_MAX          256  //  Error message buffer, with its NUL
+#define SIM_FAULT_ERROR_MAX          256    //  Error message buffer, with its NUL
+#define SIM_FAULT_PORT_MAX           65535  //  Largest "port"
 
 typedef enum {
     SIM_FAULT_DROP = 1,
@@ -86,6 +93,7 @@ typedef struct {
     int64_t ms;                         //  Duration, delay or skew
     int64_t until_mono_ns;              //  stall, volatility: end of the window, 0 = none
     bool gap_pass;                      //  gap: the next matching frame passes
+    int port;                           //  Listening port it acts on; 0 = every port
 } sim_fault_t;
 
 //  What to do with one frame.
@@ -144,6 +152,13 @@ sim_fault_action_t sim_faults_on_frame (sim_faults_t *self, const char *stream, 
 //  clock_skew, volatility) is copied but not consumed.
 bool sim_faults_take (sim_faults_t *self, sim_fault_kind_t kind, const char *stream,
                       sim_fault_t *taken);
+
+//  As sim_faults_take, for a request or connection that arrived on
+//  listening port `port`: faults set for another port are skipped, faults
+//  with port 0 apply to every port. `port` 0 (not known) matches every
+//  fault, as sim_faults_take does.
+bool sim_faults_take_on_port (sim_faults_t *self, sim_fault_kind_t kind, const char *stream,
+                              int port, sim_fault_t *taken);
 
 //  The active fault of `kind` (first set), without consuming it; NULL if none.
 const sim_fault_t *sim_faults_find (sim_faults_t *self, sim_fault_kind_t kind);

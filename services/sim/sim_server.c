@@ -1,9 +1,13 @@
 /*  sim_server.c — libwebsockets HTTP + WebSocket server for venuebus-sim.
 
-    One lws context, one vhost, one protocol whose callback sees both HTTP
-    and WebSocket connections, one service thread. Every lws session has an
-    s_session_t: an HTTP exchange (request being collected or response being
-    written) or a WebSocket connection (vb_sim_conn_t).
+    One lws context, one vhost per listening port (the main one, then
+    config.extra_ports more, all on the same interface and with the same
+    protocol), one protocol whose callback sees both HTTP and WebSocket
+    connections, one service thread. Every lws session has an s_session_t:
+    an HTTP exchange (request being collected or response being written) or
+    a WebSocket connection (vb_sim_conn_t). Each exchange and connection
+    remembers the port it arrived on, for port-scoped faults and the
+    per-port request counts of /_sim/stats.
 
     HTTP: LWS_CALLBACK_HTTP collects method, path, query, headers and peer;
     a request with a Content-Length body waits for HTTP_BODY_COMPLETION.
@@ -47,6 +51,10 @@
 #define SIM_FIREHOSE_PATH     "/_sim/firehose"
 #define SIM_FIREHOSE_SIZE_MAX 65536
 #define SIM_FAULTS_PATH       "/_sim/faults"
+#define SIM_STATS_PATH        "/_sim/stats"
+#define SIM_VHOST_NAME        "venuebus-sim"
+#define SIM_VHOST_NAME_MAX    32  //  "venuebus-sim-16" and its NUL
+#define SIM_PORTS_MAX         (1 + SIM_SERVER_EXTRA_PORTS_MAX)
 #define SIM_PATH_PREFIX       "/_sim/"
 
 //  Headers read by name on every request (lws 4.1 cannot list unknown
@@ -80,6 +88,7 @@ struct _vb_sim_conn_t {
     struct lws *wsi;            //  lws connection (NULL once closed)
     void *user;                 //  Personality state
     char peer[SIM_PEER_MAX];    //  Client IP
+    int port;                   //  Listening port it arrived on
     bool opened;                //  ws_open accepted: ws_close is owed
     bool closing;               //  Close at the next writeable
     bool ping_due;              //  Send a ping at the next writeable
@@ -132,6 +141,7 @@ typedef struct {
     size_t body_expected;                     //  Content-Length
     bool body_too_large;                      //  Over http_body_max
     char peer[SIM_PEER_MAX];                  //  Client IP
+    int port;                                 //  Listening port it arrived on
     char *header_names[VB_SIM_HEADERS_MAX];   //  Lower-case names
     char *header_values[VB_SIM_HEADERS_MAX];  //  Values
     size_t header_count;                      //  Used
@@ -144,24 +154,41 @@ typedef struct {
     vb_sim_conn_t *conn;  //  WebSocket connection, or NULL
 } s_session_t;
 
+//  GET /_sim/stats. The engine's order counters run from the start; the
+//  server keeps their values at the last reset.
+typedef struct {
+    uint64_t requests;                      //  HTTP requests to venue paths (not /_sim/)
+    uint64_t port_requests[SIM_PORTS_MAX];  //  The same, per port (by index)
+    uint64_t ws_messages;                   //  WS text messages handed to the personality
+    uint64_t limit_violations;              //  vb_sim_count_violation calls
+    uint64_t bans;                          //  ... of kind VB_SIM_VIOLATION_BAN
+    uint64_t injected_statuses;             //  Answers made by the http_status fault
+    uint64_t orders_accepted_base;          //  sim_engine_orders_accepted at the reset
+    uint64_t orders_refused_base;           //  sim_engine_orders_refused at the reset
+} s_stats_t;
+
 struct _vb_sim_server_t {
-    const vb_sim_venue_ops_t *ops;        //  The personality's table
-    vb_sim_venue_t *venue;                //  Its state
-    vb_sim_engine_t *engine;              //  Borrowed
-    vb_clock_t *clock;                    //  Borrowed
-    sim_server_config_t config;           //  Copied; strings below
-    char *interface;                      //  Copy of config.interface
-    char *replay_path;                    //  Copy of config.replay_path
-    sim_faults_t *faults;                 //  Injected faults
-    struct lws_context *context;          //  lws
-    struct lws_vhost *vhost;              //  The listening vhost
-    struct lws_protocols protocols[2];    //  Ours plus the terminator
-    int port;                             //  Actual port
-    vb_sim_conn_t *conns;                 //  Every WebSocket connection
-    lws_sorted_usec_list_t housekeeping;  //  Flow, tick, fault expiry
-    int64_t next_tick_mono_ns;            //  When ops->tick is due
-    unsigned char *batch;                 //  LWS_PRE + SIM_BATCH_MAX: frames written in one go
-    bool failed;                          //  A fatal lws error
+    const vb_sim_venue_ops_t *ops;                        //  The personality's table
+    vb_sim_venue_t *venue;                                //  Its state
+    vb_sim_engine_t *engine;                              //  Borrowed
+    vb_clock_t *clock;                                    //  Borrowed
+    sim_server_config_t config;                           //  Copied; strings below
+    char *interface;                                      //  Copy of config.interface
+    char *replay_path;                                    //  Copy of config.replay_path
+    sim_faults_t *faults;                                 //  Injected faults
+    struct lws_context *context;                          //  lws
+    struct lws_vhost *vhost;                              //  The main listening vhost
+    struct lws_protocols protocols[2];                    //  Ours plus the terminator
+    int port;                                             //  Actual main port
+    int ports[SIM_PORTS_MAX];                             //  Every port listened on; [0] is port
+    size_t port_count;                                    //  Used in ports
+    char vhost_names[SIM_PORTS_MAX][SIM_VHOST_NAME_MAX];  //  lws keeps the name pointers
+    s_stats_t stats;                                      //  GET /_sim/stats
+    vb_sim_conn_t *conns;                                 //  Every WebSocket connection
+    lws_sorted_usec_list_t housekeeping;                  //  Flow, tick, fault expiry
+    int64_t next_tick_mono_ns;                            //  When ops->tick is due
+    unsigned char *batch;  //  LWS_PRE + SIM_BATCH_MAX: frames written in one go
+    bool failed;           //  A fatal lws error
 };
 
 static void s_housekeeping (lws_sorted_usec_list_t *sul);
@@ -182,6 +209,25 @@ s_strdup (const char *text)
     char *copy = zmalloc (length + 1);
     memcpy (copy, text, length);
     return copy;
+}
+
+//  The listening port a connection arrived on, or 0 if lws cannot say.
+static int
+s_wsi_port (struct lws *wsi)
+{
+    struct lws_vhost *vhost = lws_get_vhost (wsi);
+    int port = vhost ? lws_get_vhost_listen_port (vhost) : 0;
+    return port > 0 ? port : 0;
+}
+
+//  Index of a port among the server's, or -1.
+static int
+s_port_index (vb_sim_server_t *self, int port)
+{
+    for (size_t i = 0; i < self->port_count; i++)
+        if (self->ports[i] == port)
+            return (int)i;
+    return -1;
 }
 
 //  Client address without the IPv4-mapped IPv6 prefix.
@@ -448,6 +494,7 @@ s_http_new (vb_sim_server_t *self, struct lws *wsi, const char *uri)
     http->query = s_query (wsi);
     http->body = s_strdup ("");
     s_peer (wsi, http->peer, sizeof http->peer);
+    http->port = s_wsi_port (wsi);
 
     //  Custom headers first (auth lives there), then lws's known ones.
     char value[SIM_HEADER_DATA_MAX];
@@ -495,20 +542,24 @@ s_error_json (vb_sim_response_t *response, int status, const char *message)
     vb_sim_response_printf (response, status, "{\"error\":\"%s\"}", message);
 }
 
+//  Close the WS connections that carried the stream ("*": every one), on
+//  one listening port or on all (port 0).
 static void
-s_close_matching (vb_sim_server_t *self, const char *stream)
+s_close_matching (vb_sim_server_t *self, const char *stream, int port)
 {
     size_t closed = 0;
     for (vb_sim_conn_t *conn = self->conns; conn; conn = conn->next) {
         bool match = strcmp (stream, "*") == 0;
         for (size_t i = 0; !match && i < conn->stream_count; i++)
             match = strcmp (conn->streams[i], stream) == 0;
+        if (port != 0 && conn->port != port)
+            match = false;
         if (match && !conn->closing) {
             vb_sim_conn_close (conn);
             closed++;
         }
     }
-    vb_log_notice ("sim fault disconnect stream=%s connections=%zu", stream, closed);
+    vb_log_notice ("sim fault disconnect stream=%s port=%d connections=%zu", stream, port, closed);
 }
 
 static void
@@ -523,10 +574,16 @@ s_handle_faults (vb_sim_server_t *self, s_http_t *http, vb_sim_response_t *respo
             s_error_json (response, 400, error);
             return;
         }
+        if (fault.port != 0 && s_port_index (self, fault.port) < 0) {
+            snprintf (error, sizeof error, "'port' %d is not one of this sim's ports", fault.port);
+            vb_log_info ("sim fault refused reason=\"%s\"", error);
+            s_error_json (response, 400, error);
+            return;
+        }
         if (fault.kind == SIM_FAULT_CLEAR)
             clear = true;
         else if (fault.kind == SIM_FAULT_DISCONNECT)
-            s_close_matching (self, fault.stream);
+            s_close_matching (self, fault.stream, fault.port);
         else {
             if (sim_faults_add (self->faults, &fault, s_mono (self)) != 0) {
                 s_error_json (response, 400, "too many active faults; clear them first");
@@ -537,9 +594,9 @@ s_handle_faults (vb_sim_server_t *self, s_http_t *http, vb_sim_response_t *respo
             if (fault.kind == SIM_FAULT_VOLATILITY)
                 sim_engine_set_volatility (self->engine, fault.count);
             vb_log_notice ("sim fault set fault=%s stream=%s count=%" PRId64
-                           " status=%d ms=%" PRId64,
+                           " status=%d ms=%" PRId64 " port=%d",
                            sim_faults_kind_name (fault.kind), fault.stream, fault.count,
-                           fault.status, fault.ms);
+                           fault.status, fault.ms, fault.port);
         }
     } else if (!clear && strcmp (http->method, "GET") != 0) {
         s_error_json (response, 405, "use GET, POST or DELETE on /_sim/faults");
@@ -570,6 +627,86 @@ s_handle_faults (vb_sim_server_t *self, s_http_t *http, vb_sim_response_t *respo
 }
 
 //  --------------------------------------------------------------------------
+//  /_sim/stats: what clients made the venue do, since the start or the last
+//  DELETE.
+
+static void
+s_handle_stats (vb_sim_server_t *self, s_http_t *http, vb_sim_response_t *response)
+{
+    bool reset = strcmp (http->method, "DELETE") == 0;
+    if (!reset && strcmp (http->method, "GET") != 0) {
+        s_error_json (response, 405, "use GET or DELETE on /_sim/stats");
+        vb_sim_response_header (response, "Allow", "GET, DELETE");
+        return;
+    }
+    s_stats_t *stats = &self->stats;
+    uint64_t accepted = sim_engine_orders_accepted (self->engine);
+    uint64_t refused = sim_engine_orders_refused (self->engine);
+    if (reset) {
+        memset (stats, 0, sizeof *stats);
+        stats->orders_accepted_base = accepted;
+        stats->orders_refused_base = refused;
+        vb_log_notice ("sim stats reset");
+    }
+    //  Fixed part ~ 250 bytes; each port ~ 50.
+    char text[512 + SIM_PORTS_MAX * 64];
+    size_t used = (size_t)snprintf (
+        text, sizeof text,
+        "{%s\"requests\":%" PRIu64 ",\"limit_violations\":%" PRIu64 ",\"bans\":%" PRIu64
+        ",\"orders_placed\":%" PRIu64 ",\"orders_rejected\":%" PRIu64
+        ",\"injected_statuses\":%" PRIu64 ",\"ws_messages\":%" PRIu64 ",\"ports\":[",
+        reset ? "\"ok\":true," : "", stats->requests, stats->limit_violations, stats->bans,
+        accepted - stats->orders_accepted_base, refused - stats->orders_refused_base,
+        stats->injected_statuses, stats->ws_messages);
+    for (size_t i = 0; i < self->port_count && used < sizeof text; i++)
+        used += (size_t)snprintf (text + used, sizeof text - used,
+                                  "%s{\"port\":%d,\"requests\":%" PRIu64 "}", i ? "," : "",
+                                  self->ports[i], stats->port_requests[i]);
+    if (used < sizeof text)
+        used += (size_t)snprintf (text + used, sizeof text - used, "]}");
+    assert (used < sizeof text);
+    vb_sim_response_set (response, 200, text, used);
+}
+
+//  Count a request to a venue path, in all and for its port.
+static void
+s_count_request (vb_sim_server_t *self, const s_http_t *http)
+{
+    self->stats.requests++;
+    sim_metrics_count (self->config.metrics, SIM_METRICS_REQUESTS, 1);
+    int index = s_port_index (self, http->port);
+    if (index >= 0)
+        self->stats.port_requests[index]++;
+}
+
+void
+vb_sim_count_violation (vb_sim_server_t *self, vb_sim_violation_t kind)
+{
+    assert (self);
+    self->stats.limit_violations++;
+    sim_metrics_count (self->config.metrics, SIM_METRICS_LIMIT_VIOLATIONS, 1);
+    if (kind == VB_SIM_VIOLATION_BAN) {
+        self->stats.bans++;
+        sim_metrics_count (self->config.metrics, SIM_METRICS_BANS, 1);
+    }
+}
+
+//  Bring the metrics that follow engine and fault state up to date (orders
+//  placed and refused, active faults). Cheap: two reads and at most three
+//  atomic updates. Called after each request and WS message, so that a
+//  client that got its answer sees its orders counted, and every
+//  housekeeping tick for what changed in between.
+static void
+s_metrics_sync (vb_sim_server_t *self)
+{
+    if (!self->config.metrics)
+        return;
+    sim_metrics_orders (self->config.metrics, sim_engine_orders_accepted (self->engine),
+                        sim_engine_orders_refused (self->engine));
+    sim_metrics_faults (self->config.metrics, sim_faults_size (self->faults));
+}
+
+//  --------------------------------------------------------------------------
 //  Answer a complete request: /_sim/ here, the rest through the personality,
 //  with the response faults applied.
 
@@ -589,11 +726,17 @@ s_dispatch (vb_sim_server_t *self, s_http_t *http)
     if (strncmp (http->path, SIM_PATH_PREFIX, strlen (SIM_PATH_PREFIX)) == 0) {
         if (strcmp (http->path, SIM_FAULTS_PATH) == 0)
             s_handle_faults (self, http, response);
+        else if (strcmp (http->path, SIM_STATS_PATH) == 0)
+            s_handle_stats (self, http, response);
         else
             s_error_json (response, 404, "unknown simulator path");
     } else {
+        s_count_request (self, http);
         sim_fault_t fault;
-        if (sim_faults_take (self->faults, SIM_FAULT_HTTP_STATUS, NULL, &fault)) {
+        if (sim_faults_take_on_port (self->faults, SIM_FAULT_HTTP_STATUS, NULL, http->port,
+                                     &fault)) {
+            self->stats.injected_statuses++;
+            sim_metrics_count (self->config.metrics, SIM_METRICS_INJECTED_STATUSES, 1);
             //  Retry-After first, so that the personality's body can quote
             //  it (Binance's 418 names the end of the ban).
             if (fault.status == 418 || fault.status == 429 || fault.status == 503) {
@@ -607,8 +750,8 @@ s_dispatch (vb_sim_server_t *self, s_http_t *http)
             if (response->status == 0)
                 vb_sim_response_printf (response, fault.status, "{\"error\":\"simulated HTTP %d\"}",
                                         fault.status);
-            vb_log_info ("sim fault applied fault=http_status status=%d path=%s", fault.status,
-                         http->path);
+            vb_log_info ("sim fault applied fault=http_status status=%d path=%s port=%d",
+                         fault.status, http->path, http->port);
         } else {
             vb_sim_request_t request = {.method = http->method,
                                         .path = http->path,
@@ -627,7 +770,8 @@ s_dispatch (vb_sim_server_t *self, s_http_t *http)
             if (response->status == 0)
                 s_error_json (response, 500, "the simulator produced no response");
             if (sim_engine_orders_accepted (self->engine) != accepted &&
-                sim_faults_take (self->faults, SIM_FAULT_ACCEPT_TIMEOUT, NULL, &fault)) {
+                sim_faults_take_on_port (self->faults, SIM_FAULT_ACCEPT_TIMEOUT, NULL, http->port,
+                                         &fault)) {
                 http->withhold = true;
                 delay_ms = fault.ms;
                 vb_log_info ("sim fault applied fault=accept_timeout path=%s close_in_ms=%" PRId64,
@@ -635,9 +779,11 @@ s_dispatch (vb_sim_server_t *self, s_http_t *http)
             }
         }
         sim_fault_t latency;
-        if (!http->withhold && sim_faults_take (self->faults, SIM_FAULT_LATENCY, NULL, &latency))
+        if (!http->withhold &&
+            sim_faults_take_on_port (self->faults, SIM_FAULT_LATENCY, NULL, http->port, &latency))
             delay_ms = latency.ms;
     }
+    s_metrics_sync (self);
     if (delay_ms > 0) {
         http->phase = S_HTTP_DELAYED;
         lws_sul_schedule (lws_get_context (http->wsi), 0, &http->timer, s_http_timer,
@@ -919,6 +1065,7 @@ s_ws_filter (vb_sim_server_t *self, struct lws *wsi)
     conn->server = self;
     conn->wsi = wsi;
     s_peer (wsi, conn->peer, sizeof conn->peer);
+    conn->port = s_wsi_port (wsi);
     int rc = -1;
     if (path && strcmp (path, SIM_FIREHOSE_PATH) == 0) {
         conn->firehose = true;
@@ -1052,8 +1199,12 @@ s_ws_receive (vb_sim_server_t *self, vb_sim_conn_t *conn, struct lws *wsi, const
     conn->rx[conn->rx_length] = '\0';
     if (!lws_is_final_fragment (wsi) || lws_remaining_packet_payload (wsi) > 0)
         return 0;
-    if (conn->opened && self->ops->ws_message)
+    if (conn->opened && self->ops->ws_message) {
+        self->stats.ws_messages++;
+        sim_metrics_count (self->config.metrics, SIM_METRICS_WS_MESSAGES, 1);
         self->ops->ws_message (self->venue, conn, conn->rx, conn->rx_length);
+        s_metrics_sync (self);
+    }
     conn->rx_length = 0;
     return 0;
 }
@@ -1068,6 +1219,8 @@ s_refuse (vb_sim_server_t *self, s_http_t *http, int status, const char *message
 {
     vb_sim_response_t *response = &http->response;
     bool own = strncmp (http->path, SIM_PATH_PREFIX, strlen (SIM_PATH_PREFIX)) == 0;
+    if (!own)
+        s_count_request (self, http);
     if (!own && self->ops->error_response)
         self->ops->error_response (self->venue, status, response);
     if (response->status == 0)
@@ -1258,6 +1411,7 @@ s_housekeeping (lws_sorted_usec_list_t *sul)
         self->next_tick_mono_ns = now + self->ops->tick_ms * VB_NS_PER_MS;
         self->ops->tick (self->venue, vb_sim_engine_now_ns (self->engine));
     }
+    s_metrics_sync (self);
     lws_sul_schedule (self->context, 0, &self->housekeeping, s_housekeeping,
                       self->config.housekeeping_ms * LWS_US_PER_MS);
 }
@@ -1303,7 +1457,8 @@ sim_server_new (const vb_sim_venue_ops_t *ops, vb_sim_engine_t *engine, vb_clock
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (self->interface && !strchr (self->interface, ':'))
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-    info.vhost_name = "venuebus-sim";
+    snprintf (self->vhost_names[0], SIM_VHOST_NAME_MAX, "%s", SIM_VHOST_NAME);
+    info.vhost_name = self->vhost_names[0];
     self->context = lws_create_context (&info);
     if (!self->context) {
         vb_log_error ("sim cannot listen interface=%s port=%d",
@@ -1311,12 +1466,37 @@ sim_server_new (const vb_sim_venue_ops_t *ops, vb_sim_engine_t *engine, vb_clock
         sim_server_destroy (&self);
         return NULL;
     }
-    self->vhost = lws_get_vhost_by_name (self->context, "venuebus-sim");
+    self->vhost = lws_get_vhost_by_name (self->context, SIM_VHOST_NAME);
     self->port = self->vhost ? lws_get_vhost_listen_port (self->vhost) : -1;
     if (self->port <= 0) {
         vb_log_error ("sim has no listening port port=%d", self->config.port);
         sim_server_destroy (&self);
         return NULL;
+    }
+    self->ports[0] = self->port;
+    self->port_count = 1;
+    //  Extra ports: more vhosts of the same context, each on a port the
+    //  kernel picks, with the same protocol (so the same callback, server,
+    //  engine and personality).
+    if (self->config.extra_ports < 0 || self->config.extra_ports > SIM_SERVER_EXTRA_PORTS_MAX) {
+        vb_log_error ("sim extra ports out of range extra_ports=%d max=%d",
+                      self->config.extra_ports, SIM_SERVER_EXTRA_PORTS_MAX);
+        sim_server_destroy (&self);
+        return NULL;
+    }
+    for (int extra = 1; extra <= self->config.extra_ports; extra++) {
+        snprintf (self->vhost_names[extra], SIM_VHOST_NAME_MAX, "%s-%d", SIM_VHOST_NAME, extra);
+        info.vhost_name = self->vhost_names[extra];
+        info.port = 0;
+        struct lws_vhost *vhost = lws_create_vhost (self->context, &info);
+        int port = vhost ? lws_get_vhost_listen_port (vhost) : -1;
+        if (port <= 0 || s_port_index (self, port) >= 0) {
+            vb_log_error ("sim cannot listen on an extra port interface=%s extra=%d",
+                          self->interface ? self->interface : "*", extra);
+            sim_server_destroy (&self);
+            return NULL;
+        }
+        self->ports[self->port_count++] = port;
     }
     sim_engine_set_listener (engine, s_on_event, self);
     if (ops->create) {
@@ -1367,6 +1547,20 @@ sim_server_port (vb_sim_server_t *self)
 {
     assert (self);
     return self->port;
+}
+
+size_t
+sim_server_port_count (vb_sim_server_t *self)
+{
+    assert (self);
+    return self->port_count;
+}
+
+int
+sim_server_port_at (vb_sim_server_t *self, size_t index)
+{
+    assert (self);
+    return index < self->port_count ? self->ports[index] : -1;
 }
 
 int

@@ -1,5 +1,6 @@
 /*  sim_server.h — venuebus-sim's HTTP + WebSocket server (libwebsockets, one
-    port, one service thread), its timers and its fault injection.
+    port or several serving the same venue, one service thread), its timers,
+    its fault injection and its counters.
 
     The server owns the lws context, the personality (ops->create at start),
     the fault list and every connection. It routes /_sim/ requests to itself
@@ -13,6 +14,11 @@
       POST   /_sim/faults      set a fault; 200 {"ok":true,"faults":[...]},
                                400 {"error":"..."} for a bad body
       DELETE /_sim/faults      clear every fault
+      GET    /_sim/stats       {"requests":N,"limit_violations":N,"bans":N,
+                               "orders_placed":N,"orders_rejected":N,
+                               "injected_statuses":N,"ws_messages":N,
+                               "ports":[{"port":P,"requests":N},...]}
+      DELETE /_sim/stats       reset those counters; 200 {"ok":true,...}
       WS     /_sim/firehose?count=N&size=B   push N frames of B bytes as
                                fast as the client reads (benchmarks)
     SPDX-License-Identifier: MPL-2.0
@@ -24,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim_metrics.h"
 #include "vb_clock.h"
 #include "vb_sim.h"
 
@@ -43,7 +50,11 @@ typedef struct {
     int64_t housekeeping_ms;     //  Flow, tick and fault-expiry timer period
     const char *replay_path;     //  --replay FILE for the personality, or NULL
     int64_t replay_speed;        //  Replay pace: 1 real time, N faster, 0 no waiting
+    int extra_ports;             //  More ephemeral ports serving the same venue (0..max)
+    sim_metrics_t *metrics;      //  Prometheus series to keep up to date (borrowed), or NULL
 } sim_server_config_t;
+
+#define SIM_SERVER_EXTRA_PORTS_MAX 16  //  Largest extra_ports
 
 #define SIM_SERVER_CONFIG_DEFAULT                                                                  \
     ((sim_server_config_t){.interface = "127.0.0.1",                                               \
@@ -59,9 +70,13 @@ typedef struct {
 
 //  Create the server: the lws context listening on the port, the fault list
 //  and the personality (ops->create). The engine and clock are borrowed and
-//  must outlive the server; the config is copied (strings too). Becomes the
-//  engine's listener. Returns NULL (after logging why) if the port cannot
-//  be bound or the personality cannot be created.
+//  must outlive the server, and so must config->metrics when set: the server
+//  counts into it what /_sim/stats counts, the engine's order totals and the
+//  active faults (at each request, WS message and housekeeping tick). The
+//  config is copied (strings too). Becomes the
+//  engine's listener. Returns NULL (after logging why) if the port or one
+//  of the extra_ports cannot be bound, extra_ports is outside
+//  0..SIM_SERVER_EXTRA_PORTS_MAX, or the personality cannot be created.
 vb_sim_server_t *sim_server_new (const vb_sim_venue_ops_t *ops, vb_sim_engine_t *engine,
                                  vb_clock_t *clock, const sim_server_config_t *config);
 
@@ -69,8 +84,17 @@ vb_sim_server_t *sim_server_new (const vb_sim_venue_ops_t *ops, vb_sim_engine_t 
 //  to NULL. Safe to call twice.
 void sim_server_destroy (vb_sim_server_t **self_p);
 
-//  The port actually listened on.
+//  The port actually listened on (the main one).
 int sim_server_port (vb_sim_server_t *self);
+
+//  How many ports the server listens on: 1 + extra_ports. Every port serves
+//  the same engine, accounts, personality and faults (REST, WebSocket and
+//  /_sim/); a fault with a "port" acts on that port alone.
+size_t sim_server_port_count (vb_sim_server_t *self);
+
+//  The port at index (0: the main port, then the extra ones in the order
+//  they were opened), or -1 past the end.
+int sim_server_port_at (vb_sim_server_t *self, size_t index);
 
 //  Serve until *stop becomes non-zero (checked at least every
 //  housekeeping_ms) or lws fails. Returns 0 on a requested stop, -1 on

@@ -274,7 +274,12 @@ s_price_e8 (const char *text, size_t length)
 
 //  Run a sim with seed 7 at a brisk flow rate, optionally raise volatility
 //  by `factor`, then return the range (max - min) of the prices of the
-//  next S_TRADES trades printed after the fault was in place.
+//  next S_TRADES trades printed after the fault was in place. The flow
+//  prints trades all the time (hundreds a second at this rate; the engine
+//  test calm_flow_keeps_trading_over_a_long_run checks every second of a
+//  minute), so S_WAIT_MS without one means a dead market, not a slow
+//  machine. (Before that fix a calm market could go quiet for good after a
+//  few seconds of flow, which a test delayed by a loaded machine reached.)
 static int64_t
 s_trade_range (int factor)
 {

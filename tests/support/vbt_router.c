@@ -18,17 +18,31 @@
 #define S_KRAKEN_KEY     VBT_ROUTER_KRAKEN_KEY
 #define S_KRAKEN_SECRET  VBT_ROUTER_KRAKEN_SECRET
 #define S_HTTP_MS        10000
+#define S_ENV_MAX        16  //  Router environment entries, the demo key's two included
+#define S_URLS_MAX       (VBT_ROUTER_PORTS_MAX * 32)  //  rest_url with every port
+#define S_EP_MAX         256                          //  One endpoint
+#define S_EP_EXTRA       32    //  Room for the words around one endpoint (or the dir)
+#define S_LINE_MAX       1024  //  One ready line
 
 struct _vbt_router_t {
     vbt_router_args_t args;
     char dir[256];
     char config[300];
+    char journal[300];  //  dir/journal.db
     char endpoint[128];
     vbt_proc_t *sim;
     int sim_port;
+    int ports[VBT_ROUTER_PORTS_MAX];  //  Every port the sim listens on, main first
+    size_t port_count;                //  Ports in the list
     vbt_proc_t *router;
     const vb_exec_ops_t *ops;
-    vb_exec_t *exec;  //  The test's own adapter, for the sim's record
+    vb_exec_t *exec;                       //  The test's own adapter, for the sim's record
+    vbt_proc_t *bus;                       //  venuebus-bus, with market data
+    vbt_proc_t *gateway;                   //  venuebus-gateway, with market data
+    char frontend[S_EP_MAX];               //  Bus XSUB endpoint
+    char backend[S_EP_MAX];                //  Bus XPUB endpoint
+    char snapshot[S_EP_MAX + S_EP_EXTRA];  //  Gateway snapshot ROUTER endpoint
+    char bus_line[S_EP_MAX + S_EP_EXTRA];  //  "    bus = ..." for the router section
 };
 
 struct _vbt_strategy_t {
@@ -82,11 +96,20 @@ s_start_sim (vbt_router_t *self)
     argv[argc] = NULL;
     self->sim = vbt_proc_start (argv[0], argv, env);
     cr_assert_not_null (self->sim);
-    char line[256], port[16];
+    char line[512], port[16], list[400];
+    //  "ports venue=V ports=P1,P2,..." comes before the ready line
+    cr_assert_eq (vbt_proc_wait_line (self->sim, "ports ", VBT_ROUTER_WAIT_MS, line, sizeof (line)),
+                  0, "sim printed no ports line: %s", vbt_proc_stderr (self->sim));
+    cr_assert_eq (vbt_line_value (line, "ports", list, sizeof (list)), 0, "%s", line);
+    for (char *item = strtok (list, ","); item && self->port_count < VBT_ROUTER_PORTS_MAX;
+         item = strtok (NULL, ","))
+        self->ports[self->port_count++] = atoi (item);
+    cr_assert_gt (self->port_count, 0, "%s", line);
     cr_assert_eq (vbt_proc_wait_line (self->sim, "ready ", VBT_ROUTER_WAIT_MS, line, sizeof (line)),
                   0, "sim not ready: %s", vbt_proc_stderr (self->sim));
     cr_assert_eq (vbt_line_value (line, "port", port, sizeof (port)), 0);
     self->sim_port = atoi (port);
+    cr_assert_eq (self->ports[0], self->sim_port, "ports line and ready line disagree");
 }
 
 static void
@@ -97,7 +120,16 @@ s_start_router (vbt_router_t *self)
               s_kraken (self) ? S_KRAKEN_KEY : S_BINANCE_KEY);
     snprintf (secret, sizeof (secret), "VB_ACCOUNT_MAIN_API_SECRET=%s",
               s_kraken (self) ? S_KRAKEN_SECRET : S_BINANCE_SECRET);
-    char *env[] = {key, secret, NULL};
+    char *env[S_ENV_MAX + 1] = {NULL};
+    size_t count = 0;
+    if (!self->args.secrets) {
+        env[count++] = key;
+        env[count++] = secret;
+    }
+    for (size_t i = 0; self->args.env && self->args.env[i]; i++) {
+        cr_assert_lt (count, S_ENV_MAX, "too many environment entries");
+        env[count++] = (char *)self->args.env[i];
+    }
     char *argv[] = {(char *)self->args.router_bin, "--config", self->config, NULL};
     self->router = vbt_proc_start (argv[0], argv, env);
     cr_assert_not_null (self->router);
@@ -114,6 +146,65 @@ s_start_router (vbt_router_t *self)
     cr_assert_eq (vbt_line_value (line, "endpoint", self->endpoint, sizeof (self->endpoint)), 0);
 }
 
+static bool
+s_market (vbt_router_t *self)
+{
+    return self->args.bus_bin && self->args.gateway_bin;
+}
+
+//  The bus, before the router: its frontend goes into the router's config.
+
+static void
+s_start_bus (vbt_router_t *self)
+{
+    char *argv[] = {(char *)self->args.bus_bin, "--frontend", "tcp://127.0.0.1:*", "--backend",
+                    "tcp://127.0.0.1:*",        NULL};
+    self->bus = vbt_proc_start (argv[0], argv, NULL);
+    cr_assert_not_null (self->bus);
+    char line[S_LINE_MAX];
+    cr_assert_eq (vbt_proc_wait_line (self->bus, "ready ", VBT_ROUTER_WAIT_MS, line, sizeof (line)),
+                  0, "bus not ready: %s", vbt_proc_stderr (self->bus));
+    cr_assert_eq (vbt_line_value (line, "frontend", self->frontend, sizeof (self->frontend)), 0);
+    cr_assert_eq (vbt_line_value (line, "backend", self->backend, sizeof (self->backend)), 0);
+    snprintf (self->bus_line, sizeof (self->bus_line), "    bus = \"%s\"\n", self->frontend);
+}
+
+//  The gateway on the router's sim, once the router is up.
+
+static void
+s_start_gateway (vbt_router_t *self)
+{
+    const char *symbols = self->args.symbols ? self->args.symbols
+                          : s_kraken (self)  ? "BTC-USD"
+                                             : "BTC-USDT";
+    char rest[S_EP_MAX], ws[S_EP_MAX];
+    snprintf (self->snapshot, sizeof (self->snapshot), "ipc://%s/snapshot.ipc", self->dir);
+    snprintf (rest, sizeof (rest), "http://127.0.0.1:%d", self->sim_port);
+    snprintf (ws, sizeof (ws), "ws://127.0.0.1:%d%s", self->sim_port, s_kraken (self) ? "/v2" : "");
+    char *argv[] = {(char *)self->args.gateway_bin,
+                    "--venue",
+                    (char *)self->args.venue,
+                    "--symbols",
+                    (char *)symbols,
+                    "--bus",
+                    self->frontend,
+                    "--snapshot",
+                    self->snapshot,
+                    "--rest-url",
+                    rest,
+                    "--ws-url",
+                    ws,
+                    "--level",
+                    "info",
+                    NULL};
+    self->gateway = vbt_proc_start (argv[0], argv, NULL);
+    cr_assert_not_null (self->gateway);
+    char line[S_LINE_MAX];
+    cr_assert_eq (
+        vbt_proc_wait_line (self->gateway, "ready ", VBT_ROUTER_WAIT_MS, line, sizeof (line)), 0,
+        "gateway not ready: %s", vbt_proc_stderr (self->gateway));
+}
+
 vbt_router_t *
 vbt_router_new (const vbt_router_args_t *args)
 {
@@ -122,32 +213,45 @@ vbt_router_new (const vbt_router_args_t *args)
     snprintf (self->dir, sizeof (self->dir), "/tmp/vbt-router-XXXXXX");
     cr_assert_not_null (mkdtemp (self->dir));
     s_start_sim (self);
+    if (s_market (self))
+        s_start_bus (self);
+    snprintf (self->journal, sizeof (self->journal), "%s/journal.db", self->dir);
     snprintf (self->config, sizeof (self->config), "%s/router.cfg", self->dir);
+    char urls[S_URLS_MAX];
+    size_t used = (size_t)snprintf (urls, sizeof (urls), "http://127.0.0.1:%d", self->sim_port);
+    for (size_t i = 1; args->rest_url_all_ports && i < self->port_count; i++)
+        used += (size_t)snprintf (urls + used, sizeof (urls) - used, ",http://127.0.0.1:%d",
+                                  self->ports[i]);
+    cr_assert_lt (used, sizeof (urls));
     FILE *file = fopen (self->config, "w");
     cr_assert_not_null (file);
     fprintf (file,
              "router\n"
              "    endpoint = \"tcp://127.0.0.1:*\"\n"
              "    journal = \"%s/journal.db\"\n"
-             "    reconcile_interval = \"5s\"\n"
+             "    reconcile_interval = \"%s\"\n"
              "    unknown_settle = \"3s\"\n"
              "    unknown_retry = \"100ms\"\n"
              "    http_timeout = \"3s\"\n"
+             "%s"
              "%s\n"
              "log\n"
              "    level = \"info\"\n"
              "account\n"
              "    main\n"
              "        venue = \"%s\"\n"
-             "        rest_url = \"http://127.0.0.1:%d\"\n"
+             "        rest_url = \"%s\"\n"
              "        ws_url = \"ws://127.0.0.1:%d%s\"\n"
-             "        secrets = \"env\"\n"
+             "        secrets = \"%s\"\n"
              "%s\n",
-             self->dir, args->router_extra ? args->router_extra : "", args->venue, self->sim_port,
-             self->sim_port, s_kraken (self) ? "/v2" : "",
+             self->dir, args->reconcile_interval ? args->reconcile_interval : "5s", self->bus_line,
+             args->router_extra ? args->router_extra : "", args->venue, urls, self->sim_port,
+             s_kraken (self) ? "/v2" : "", args->secrets ? args->secrets : "env",
              args->account_extra ? args->account_extra : "");
     fclose (file);
     s_start_router (self);
+    if (s_market (self) && !args->no_wait)
+        s_start_gateway (self);
     //  The test's own adapter, for reading the sim's record
     self->ops = vb_exec_venue_find (args->venue);
     cr_assert_not_null (self->ops);
@@ -172,9 +276,17 @@ vbt_router_destroy (vbt_router_t **self_p)
     if (!self_p || !*self_p)
         return;
     vbt_router_t *self = *self_p;
+    if (self->gateway) {
+        int status = vbt_proc_stop (&self->gateway, VBT_ROUTER_WAIT_MS);
+        cr_expect (status == 0, "gateway exit %d", status);
+    }
     if (self->router) {
         int status = vbt_proc_stop (&self->router, VBT_ROUTER_WAIT_MS);
         cr_expect (self->args.no_wait || status == 0, "router exit %d", status);
+    }
+    if (self->bus) {
+        int status = vbt_proc_stop (&self->bus, VBT_ROUTER_WAIT_MS);
+        cr_expect (status == 0, "bus exit %d", status);
     }
     if (self->sim)
         vbt_proc_stop (&self->sim, VBT_ROUTER_WAIT_MS);
@@ -216,10 +328,71 @@ vbt_router_kill_restart (vbt_router_t *self)
     s_start_router (self);
 }
 
+void
+vbt_router_stop (vbt_router_t *self)
+{
+    if (!self->router)
+        return;
+    int status = vbt_proc_stop (&self->router, VBT_ROUTER_WAIT_MS);
+    cr_assert_eq (status, 0, "router exit %d", status);
+}
+
+const char *
+vbt_router_journal_path (vbt_router_t *self)
+{
+    return self->journal;
+}
+
+int64_t
+vbt_router_sim_stat (vbt_router_t *self, const char *name)
+{
+    char url[128], key[96];
+    snprintf (url, sizeof (url), "http://127.0.0.1:%d/_sim/stats", self->sim_port);
+    snprintf (key, sizeof (key), "\"%s\":", name);
+    vbt_http_response_t response;
+    cr_assert_eq (vbt_http_request ("GET", url, NULL, NULL, S_HTTP_MS, &response), 0);
+    cr_assert_eq (response.status, 200, "stats: %s", response.body);
+    const char *at = strstr (response.body, key);
+    cr_assert_not_null (at, "no %s in %s", name, response.body);
+    int64_t value = strtoll (at + strlen (key), NULL, 10);
+    vbt_http_response_free (&response);
+    return value;
+}
+
 vbt_proc_t *
 vbt_router_proc (vbt_router_t *self)
 {
     return self->router;
+}
+
+const char *
+vbt_router_endpoint (vbt_router_t *self)
+{
+    return self->endpoint;
+}
+
+const char *
+vbt_router_bus_backend (vbt_router_t *self)
+{
+    return self->bus ? self->backend : NULL;
+}
+
+const char *
+vbt_router_bus_frontend (vbt_router_t *self)
+{
+    return self->bus ? self->frontend : NULL;
+}
+
+const char *
+vbt_router_snapshot (vbt_router_t *self)
+{
+    return self->gateway ? self->snapshot : NULL;
+}
+
+vbt_proc_t *
+vbt_router_gateway (vbt_router_t *self)
+{
+    return self->gateway;
 }
 
 vbt_proc_t *
@@ -232,6 +405,15 @@ int
 vbt_router_sim_port (vbt_router_t *self)
 {
     return self->sim_port;
+}
+
+size_t
+vbt_router_sim_ports (vbt_router_t *self, int *ports, size_t max)
+{
+    size_t count = self->port_count < max ? self->port_count : max;
+    for (size_t i = 0; i < count; i++)
+        ports[i] = self->ports[i];
+    return count;
 }
 
 const char *
@@ -283,6 +465,47 @@ vbt_router_sim_order (vbt_router_t *self, const char *symbol, const char *client
     if (report)
         *report = result.report;
     return result.outcome;
+}
+
+//  Open orders listed by the sim, collected by the sink.
+typedef struct {
+    vb_exec_report_t *reports;  //  Where to copy
+    size_t max;                 //  Room in reports
+    size_t count;               //  Orders listed
+} s_open_t;
+
+static void
+s_on_open (void *ctx, const vb_exec_report_t *report)
+{
+    s_open_t *open = (s_open_t *)ctx;
+    if (open->count < open->max)
+        open->reports[open->count] = *report;
+    open->count++;
+}
+
+size_t
+vbt_router_sim_open_orders (vbt_router_t *self, const char *symbol, vb_exec_report_t *reports,
+                            size_t max)
+{
+    vb_exec_request_t request;
+    cr_assert_eq (self->ops->open_orders (self->exec, symbol, s_now_ms (), &request), 0);
+    const char *headers[VB_EXEC_HEADERS_MAX + 1] = {NULL};
+    for (size_t i = 0; i < request.header_count; i++)
+        headers[i] = request.headers[i];
+    vbt_http_response_t response;
+    int rc = vbt_http_request (request.method, request.url, headers,
+                               request.body_length ? request.body : NULL, S_HTTP_MS, &response);
+    cr_assert_eq (rc, 0, "open orders request failed");
+    cr_assert_eq (response.status, 200, "open orders: %s", response.body);
+    s_open_t open = {.reports = reports, .max = reports ? max : 0};
+    vb_exec_sink_t sink = {.ctx = &open, .order = s_on_open};
+    vb_exec_result_t result;
+    memset (&result, 0, sizeof (result));
+    rc = self->ops->parse (self->exec, &request, (int)response.status, NULL, 0, response.body,
+                           response.body_length, &sink, &result, NULL, NULL);
+    cr_assert_eq (rc, 0, "open orders answer unreadable: %s", response.body);
+    vbt_http_response_free (&response);
+    return open.count;
 }
 
 void
@@ -337,6 +560,12 @@ vbt_strategy_destroy (vbt_strategy_t **self_p)
     vb_msg_destroy (&self->decoder);
     free (self);
     *self_p = NULL;
+}
+
+void *
+vbt_strategy_socket (vbt_strategy_t *self)
+{
+    return self->dealer;
 }
 
 static int
@@ -405,6 +634,19 @@ vbt_strategy_cancel_all (vbt_strategy_t *self, const char *symbol)
     cancel.symbol = (char *)(symbol ? symbol : "");
     envelope.body_case = VENUEBUS__ENVELOPE__BODY_CANCEL_ALL;
     envelope.cancel_all = &cancel;
+    return s_send (self, &envelope);
+}
+
+int
+vbt_strategy_query (vbt_strategy_t *self, const char *tag, const char *client_order_id)
+{
+    Venuebus__Envelope envelope = VENUEBUS__ENVELOPE__INIT;
+    Venuebus__QueryOrder query = VENUEBUS__QUERY_ORDER__INIT;
+    query.client_tag = (char *)(tag ? tag : "");
+    query.client_order_id = (char *)(client_order_id ? client_order_id : "");
+    query.account = (char *)"main";
+    envelope.body_case = VENUEBUS__ENVELOPE__BODY_QUERY_ORDER;
+    envelope.query_order = &query;
     return s_send (self, &envelope);
 }
 

@@ -78,11 +78,13 @@
 
 //  REST (venues.md 1.3, 1.2): depth limit 1000 costs 50; klines cost 2 and
 //  return at most 1000 rows.
-#define S_SNAPSHOT_LIMIT    1000
-#define S_SNAPSHOT_WEIGHT   50
-#define S_KLINES_LIMIT      1000
-#define S_KLINES_WEIGHT     2
-#define S_HTTP_OK           200
+#define S_SNAPSHOT_LIMIT  1000
+#define S_SNAPSHOT_WEIGHT 50
+#define S_KLINES_LIMIT    1000
+#define S_KLINES_WEIGHT   2
+#define S_HTTP_OK         200
+//  Spot REST answers carry the IP's used weight in this header (venues.md 1.3).
+#define S_USAGE_HEADER      "X-MBX-USED-WEIGHT-1M"
 #define S_HTTP_TOO_MANY     429
 #define S_HTTP_BANNED       418
 #define S_HTTP_SERVER_ERROR 500
@@ -646,6 +648,7 @@ s_request_snapshot (s_md_t *self, s_symbol_t *symbol)
               symbol->venue, S_SNAPSHOT_LIMIT);
     request.weight = S_SNAPSHOT_WEIGHT;
     request.kind = VB_MD_REST_SNAPSHOT;
+    snprintf (request.usage_header, sizeof (request.usage_header), "%s", S_USAGE_HEADER);
     snprintf (request.symbol, sizeof (request.symbol), "%s", symbol->name);
     snprintf (request.base_url, sizeof (request.base_url), "%s", self->spot_rest);
     symbol->snapshot_in_flight = true;
@@ -1437,20 +1440,19 @@ s_snapshot_done (s_md_t *self, s_symbol_t *symbol, int status, const char *body,
 }
 
 //  --------------------------------------------------------------------------
-//  The answer to a klines page: rows [t,"o","h","l","c","v",T,"q",n,..].
+//  Decode a klines page: rows [t,"o","h","l","c","v",T,"q",n,..]. Each
+//  candle goes to fn; with in_range, only those whose open time lies in the
+//  request's [from_ns, to_ns) (a backfill passes all: the core drops what
+//  it has published already).
 
 static int
-s_candles_done (s_md_t *self, s_symbol_t *symbol, const vb_md_request_t *request, int status,
-                const char *body, size_t length)
+s_klines_decode (s_md_t *self, const vb_md_request_t *request, const char *body, size_t length,
+                 bool in_range, vb_md_candle_fn *fn, void *arg)
 {
     enum { S_ROW_FIELDS_MIN = 9 };
     const s_interval_t *interval = s_interval_find (request->interval, strlen (request->interval));
     if (!interval)
         return VB_EINVAL;
-    if (status != S_HTTP_OK) {
-        self->sink.anomaly (self->sink.ctx, symbol->name, "binance: klines request failed");
-        return VB_EIO;
-    }
     int64_t now_ns = vb_clock_now_real_ns ();
     vb_json_val_t root, row, field;
     vb_json_iter_t rows, fields;
@@ -1496,6 +1498,8 @@ s_candles_done (s_md_t *self, s_symbol_t *symbol, const vb_md_request_t *request
         }
         if (rc == 0 && position < S_ROW_FIELDS_MIN)
             rc = VB_EINVAL;
+        if (rc == 0 && close_ns > INT64_MAX - S_NS_PER_MS)
+            rc = VB_EOVERFLOW;
         if (rc < 0)
             break;
         candle.interval = interval->name;
@@ -1503,11 +1507,82 @@ s_candles_done (s_md_t *self, s_symbol_t *symbol, const vb_md_request_t *request
         candle.closed = candle.close_ts_ns <= now_ns;
         candle.backfilled = true;
         rc = s_check_candle (&candle);
+        if (rc == 0 && in_range &&
+            (candle.open_ts_ns < request->from_ns || candle.open_ts_ns >= request->to_ns))
+            continue;  //  Outside the page asked for
         if (rc == 0)
-            rc = self->sink.candle (self->sink.ctx, symbol->name, &candle);
+            rc = fn (arg, &candle);
     }
+    return rc < 0 ? rc : 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Sink adapter for s_klines_decode: a backfilled candle goes to the core.
+
+typedef struct {
+    s_md_t *self;
+    const char *symbol;
+} s_to_sink_t;
+
+static int
+s_candle_to_sink (void *arg, const vb_md_candle_t *candle)
+{
+    s_to_sink_t *target = (s_to_sink_t *)arg;
+    return target->self->sink.candle (target->self->sink.ctx, target->symbol, candle);
+}
+
+//  --------------------------------------------------------------------------
+//  The answer to a klines page, for a backfill after a reconnect.
+
+static int
+s_candles_done (s_md_t *self, s_symbol_t *symbol, const vb_md_request_t *request, int status,
+                const char *body, size_t length)
+{
+    if (status != S_HTTP_OK) {
+        self->sink.anomaly (self->sink.ctx, symbol->name, "binance: klines request failed");
+        return VB_EIO;
+    }
+    s_to_sink_t target = {.self = self, .symbol = symbol->name};
+    int rc = s_klines_decode (self, request, body, length, false, s_candle_to_sink, &target);
     if (rc < 0)
         self->sink.anomaly (self->sink.ctx, symbol->name, "binance: bad klines answer");
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Decode a klines page for a caller (candle history): nothing goes to the
+//  sink. A venue error answer {"code":-1121,"msg":"..."} is quoted.
+
+static int
+s_md_candles_decode (vb_md_t *base, const vb_md_request_t *request, int status, const char *body,
+                     size_t length, vb_md_candle_fn *fn, void *arg, char *error, size_t error_size)
+{
+    enum { S_QUOTED_MAX = 96 };
+    s_md_t *self = (s_md_t *)base;
+    if (!self || !request || !fn || !error || error_size == 0 || (!body && length > 0) ||
+        request->kind != VB_MD_REST_CANDLES) {
+        if (error && error_size)
+            snprintf (error, error_size, "bad arguments");
+        return VB_EINVAL;
+    }
+    error[0] = 0;
+    if (status != S_HTTP_OK) {
+        //  Quote the venue's "msg" when the body has one.
+        vb_json_val_t root, value;
+        const char *text = NULL;
+        size_t text_length = 0;
+        if (body && vb_json_parse (self->json_rest, body, length, &root) == 0 &&
+            vb_json_find (&root, "msg", &value) == 0 &&
+            vb_json_string (&value, &text, &text_length) == 0 && text_length > 0) {
+            int shown = text_length > S_QUOTED_MAX ? S_QUOTED_MAX : (int)text_length;
+            snprintf (error, error_size, "HTTP %d: %.*s", status, shown, text);
+        } else
+            snprintf (error, error_size, "HTTP %d", status);
+        return VB_EIO;
+    }
+    int rc = s_klines_decode (self, request, body, length, true, fn, arg);
+    if (rc < 0)
+        snprintf (error, error_size, "unusable klines answer (%s)", vb_strerror (rc));
     return rc;
 }
 
@@ -1563,6 +1638,7 @@ s_md_candle_requests (vb_md_t *base, const char *symbol, const char *interval, i
                   venue, found->name, page, page_end, S_KLINES_LIMIT);
         request->weight = S_KLINES_WEIGHT;
         request->kind = VB_MD_REST_CANDLES;
+        snprintf (request->usage_header, sizeof (request->usage_header), "%s", S_USAGE_HEADER);
         snprintf (request->symbol, sizeof (request->symbol), "%s", symbol);
         snprintf (request->interval, sizeof (request->interval), "%s", found->name);
         snprintf (request->base_url, sizeof (request->base_url), "%s", self->spot_rest);
@@ -1606,4 +1682,5 @@ const vb_md_ops_t vb_binance_md_ops = {
     .rest_done = s_md_rest_done,
     .candle_requests = s_md_candle_requests,
     .default_url = s_md_default_url,
+    .candles_decode = s_md_candles_decode,
 };

@@ -903,6 +903,7 @@ s_ws_message (vb_sim_venue_t *venue, vb_sim_conn_t *conn, const char *text, size
         state->rate_count = 0;
     }
     if (++state->rate_count > BNSIM_WS_MSGS_PER_S) {
+        vb_sim_count_violation (self->server, VB_SIM_VIOLATION_LIMIT);
         vb_sim_conn_close (conn);
         return;
     }

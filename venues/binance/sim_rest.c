@@ -117,6 +117,7 @@ s_weight (bnsim_t *self, const char *prefix, int64_t limit, const char *peer, in
                          counter->banned_until_ms);
         error->retry_after_s = s_seconds_until (now, counter->banned_until_ms);
         error->retry_at_ms = counter->banned_until_ms;
+        vb_sim_count_violation (self->server, VB_SIM_VIOLATION_LIMIT);
         return -1;
     }
     if (counter->used <= limit)
@@ -130,6 +131,7 @@ s_weight (bnsim_t *self, const char *prefix, int64_t limit, const char *peer, in
                          limit);
         error->retry_after_s = s_seconds_until (now, window + S_MINUTE_MS);
         error->retry_at_ms = window + S_MINUTE_MS;
+        vb_sim_count_violation (self->server, VB_SIM_VIOLATION_LIMIT);
         return -1;
     }
     int64_t ban = S_BAN_FIRST_MS;
@@ -147,6 +149,7 @@ s_weight (bnsim_t *self, const char *prefix, int64_t limit, const char *peer, in
                      counter->banned_until_ms);
     error->retry_after_s = s_seconds_until (now, counter->banned_until_ms);
     error->retry_at_ms = counter->banned_until_ms;
+    vb_sim_count_violation (self->server, VB_SIM_VIOLATION_BAN);
     return -1;
 }
 
@@ -187,6 +190,7 @@ bnsim_orders_take (bnsim_t *self, const char *account, bnsim_error_t *error, int
                          S_ORDERS_10S_LIMIT);
         error->retry_after_s = s_seconds_until (now, window + S_TEN_SECONDS_MS);
         error->retry_at_ms = window + S_TEN_SECONDS_MS;
+        vb_sim_count_violation (self->server, VB_SIM_VIOLATION_LIMIT);
         return -1;
     }
     if (counter->day_used + 1 > S_ORDERS_1D_LIMIT) {
@@ -195,6 +199,7 @@ bnsim_orders_take (bnsim_t *self, const char *account, bnsim_error_t *error, int
                          S_ORDERS_1D_LIMIT);
         error->retry_after_s = s_seconds_until (now, day + S_DAY_MS);
         error->retry_at_ms = day + S_DAY_MS;
+        vb_sim_count_violation (self->server, VB_SIM_VIOLATION_LIMIT);
         return -1;
     }
     *count_10s = ++counter->used;

@@ -41,6 +41,7 @@ typedef struct _vb_md_t vb_md_t;
 #define VB_MD_URL_MAX         512
 #define VB_MD_CONNECTIONS_MAX 16
 #define VB_MD_REQUEST_MAX     2048
+#define VB_MD_HEADER_MAX      64  //  vb_md_request_t.usage_header
 
 //  What the core tells an adapter when it creates it.
 typedef struct {
@@ -80,6 +81,14 @@ typedef struct {
     //  production default when the config's is NULL or ""). "" = the core
     //  picks rest_url or futures_rest_url from the config by `futures`.
     char base_url[VB_MD_URL_MAX];
+    //  Added for REST usage reporting: the name of the answer's header that
+    //  carries the venue's count of used request weight for the IP (Binance
+    //  spot "X-MBX-USED-WEIGHT-1M"), "" when the venue sends none. The core
+    //  reads it and reports it to the rate-limit authority.
+    char usage_header[VB_MD_HEADER_MAX];
+    //  The core's own mark on a request (e.g. a candle history query it
+    //  made): adapters leave it 0 and never read it.
+    uint64_t tag;
 } vb_md_request_t;
 
 #define VB_MD_REST_SNAPSHOT 1
@@ -113,6 +122,10 @@ typedef struct {
     bool closed;      //  Final (Binance x=true; Kraken: the interval has passed)
     bool backfilled;  //  From REST
 } vb_md_candle_t;
+
+//  Receives one decoded candle (vb_md_ops_t.candles_decode); returns 0 or a
+//  negative VB_E* code that stops the decoding.
+typedef int (vb_md_candle_fn) (void *arg, const vb_md_candle_t *candle);
 
 typedef struct {
     vb_decimal_t mark_price, index_price, funding_rate;
@@ -221,6 +234,24 @@ typedef struct {
     //  book needs room above the subscribed depth. NULL or 0 returned: use
     //  book_depth (added by the Kraken adapter).
     size_t (*book_capacity) (vb_md_t *self, const char *symbol);
+
+    //  Optional (may be NULL; added for candle history on the snapshot
+    //  endpoint): decode the answer to a request built by candle_requests
+    //  without reporting anything to the sink: each candle of the answer
+    //  that lies in the request's [from_ns, to_ns) goes to fn (with
+    //  backfilled = true, closed as the venue says), in the venue's order.
+    //  Returns 0, or a negative VB_E* code with a short reason in error (the
+    //  venue's own error text when it gave one). Without it the gateway
+    //  serves no candle history.
+    int (*candles_decode) (vb_md_t *self, const vb_md_request_t *request, int status,
+                           const char *body, size_t length, vb_md_candle_fn *fn, void *arg,
+                           char *error, size_t error_size);
+
+    //  Optional (may be NULL): the open time (ns) of the oldest candle of
+    //  `interval` the venue can still serve at now_ns, or 0 when it serves
+    //  any (Kraken: its latest 720 only). A history request starting before
+    //  it is refused rather than answered with a silent hole.
+    int64_t (*candle_horizon) (vb_md_t *self, const char *interval, int64_t now_ns);
 } vb_md_ops_t;
 
 //  Base of every adapter state: the ops pointer comes first.

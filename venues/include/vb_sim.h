@@ -328,6 +328,23 @@ int64_t vb_sim_server_replay_speed (vb_sim_server_t *server);
 //  the checksum it is about to send on `stream` (fault corrupt_checksum).
 bool vb_sim_fault_corrupt_checksum (vb_sim_server_t *server, const char *stream);
 
+//  What a personality's OWN limit enforcement refused (added by the core
+//  for GET /_sim/stats, so that tests can check that a client kept within
+//  the venue's limits).
+typedef enum {
+    VB_SIM_VIOLATION_LIMIT = 0,  //  A request or message refused by a rate limit
+    VB_SIM_VIOLATION_BAN = 1,    //  The same, and this refusal starts a ban (Binance 418)
+} vb_sim_violation_t;
+
+//  Count one refusal by the venue's own limits: call it at each place the
+//  personality answers a request or WS message with its rate-limit error
+//  (Binance 429 -1003/-1015 and 418, REST and WS API; Kraken "EAPI:Rate
+//  limit exceeded" or "EOrder:Rate limit exceeded", which Kraken sends
+//  with HTTP 200) or drops a connection for sending too fast. Every call
+//  adds one to limit_violations; VB_SIM_VIOLATION_BAN adds one to bans
+//  too. Answers the core injects (fault http_status) are never counted.
+void vb_sim_count_violation (vb_sim_server_t *server, vb_sim_violation_t kind);
+
 //  ---------------------------------------------------------------------------
 //  HTTP exchange handed to the personality
 

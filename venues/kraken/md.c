@@ -145,6 +145,8 @@ typedef struct {
     size_t message_size;
     char anomaly[S_ANOMALY_MAX];  //  Anomaly text scratch
     size_t anomalies;             //  Anomalies reported (one per failed frame at least)
+    vb_md_candle_fn *collect;     //  While set (candles_decode): backfilled candles go here,
+    void *collect_arg;            //  not to the sink, and anomalies are only noted in `anomaly`
 } s_kraken_md_t;
 
 //  What the root of a frame said, as far as it was read.
@@ -190,6 +192,8 @@ s_anomaly (s_kraken_md_t *self, const s_symbol_t *symbol, const char *format, ..
     va_start (args, format);
     vsnprintf (self->anomaly, sizeof (self->anomaly), format, args);
     va_end (args);
+    if (self->collect)
+        return;  //  Decoding for a caller: the text is its error
     self->anomalies++;
     self->sink.anomaly (self->sink.ctx, symbol ? symbol->pair->symbol : NULL, self->anomaly);
 }
@@ -1363,6 +1367,8 @@ s_backfill (s_kraken_md_t *self, const vb_md_request_t *request, vb_md_candle_t 
         return 0;
     candle->closed = closed;
     candle->backfilled = true;
+    if (self->collect)
+        return self->collect (self->collect_arg, candle);
     return self->sink.candle (self->sink.ctx, request->symbol, candle);
 }
 
@@ -1508,6 +1514,50 @@ s_rest_done (vb_md_t *base, const vb_md_request_t *request, int status, const ch
 }
 
 //  --------------------------------------------------------------------------
+//  Decode an OHLC answer for a caller (candle history): the candles of the
+//  request's range go to fn, nothing to the sink; a venue error is quoted.
+
+static int
+s_candles_decode (vb_md_t *base, const vb_md_request_t *request, int status, const char *body,
+                  size_t length, vb_md_candle_fn *fn, void *arg, char *error, size_t error_size)
+{
+    s_kraken_md_t *self = (s_kraken_md_t *)base;
+    if (!self || !request || !fn || !error || error_size == 0 || self->collect) {
+        if (error && error_size)
+            snprintf (error, error_size, "bad arguments");
+        return VB_EINVAL;
+    }
+    self->anomaly[0] = 0;
+    self->collect = fn;
+    self->collect_arg = arg;
+    int rc = s_rest_done (base, request, status, body, length);
+    self->collect = NULL;
+    self->collect_arg = NULL;
+    snprintf (error, error_size, "%s", rc < 0 && self->anomaly[0] ? self->anomaly : "");
+    if (rc < 0 && !error[0])
+        snprintf (error, error_size, "kraken: unusable OHLC answer (%s)", vb_strerror (rc));
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Kraken serves the latest 720 candles of an interval, the open one
+//  included: the oldest it can serve opens 719 intervals before the
+//  current one.
+
+static int64_t
+s_candle_horizon (vb_md_t *base, const char *interval_name, int64_t now_ns)
+{
+    const int64_t served = 720;
+    const s_interval_t *interval = s_interval_by_name (interval_name);
+    if (!base || !interval || now_ns <= 0)
+        return 0;
+    int64_t length_ns = interval->minutes * S_SECONDS_PER_MIN * VB_NS_PER_SEC;
+    int64_t current = now_ns - now_ns % length_ns;
+    int64_t horizon = current - (served - 1) * length_ns;
+    return horizon > 0 ? horizon : 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Production URLs.
 
 static const char *
@@ -1646,4 +1696,6 @@ const vb_md_ops_t vb_kraken_md_ops = {
     .candle_requests = s_candle_requests,
     .default_url = s_default_url,
     .book_capacity = s_book_capacity,
+    .candles_decode = s_candles_decode,
+    .candle_horizon = s_candle_horizon,
 };

@@ -1500,6 +1500,7 @@ s_add_order (s_call_t *call)
     if (!dry_run &&
         !vb_ksim_counter_take (vb_ksim_trade_counter (self, call->account, instrument),
                                call->now_ns, S_TRADE_DECAY_PER_100, 1, S_TRADE_THRESHOLD, false)) {
+        vb_sim_count_violation (self->server, VB_SIM_VIOLATION_LIMIT);
         s_fail (call, "EOrder:Rate limit exceeded");
         return;
     }
@@ -1563,6 +1564,7 @@ s_cancel_one (s_call_t *call, const vb_sim_order_t *order)
     vb_ksim_counter_t *counter = vb_ksim_trade_counter (self, call->account, instrument);
     if (cost > 0 && !vb_ksim_counter_take (counter, call->now_ns, S_TRADE_DECAY_PER_100, cost,
                                            S_TRADE_THRESHOLD, false)) {
+        vb_sim_count_violation (self->server, VB_SIM_VIOLATION_LIMIT);
         s_fail (call, "EOrder:Rate limit exceeded");
         return false;
     }
@@ -1820,6 +1822,7 @@ s_authenticate (s_call_t *call, const s_method_t *method, bool json_body)
     if (method->cost > 0 &&
         !vb_ksim_counter_take (&state->counter, call->now_ns, S_REST_DECAY_PER_100, method->cost,
                                S_REST_MAX, false)) {
+        vb_sim_count_violation (call->self->server, VB_SIM_VIOLATION_LIMIT);
         s_fail (call, "EAPI:Rate limit exceeded");
         return;
     }

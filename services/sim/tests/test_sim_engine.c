@@ -7,6 +7,7 @@
     SPDX-License-Identifier: MPL-2.0
 */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -215,6 +216,10 @@ Test (sim_engine, refuses_orders_that_break_the_rules)
     cr_assert_eq (order.filled, 0);
     //  The refused FOK left bob's bid untouched.
     cr_assert_eq (vb_sim_engine_order (fixture.engine, "bob", 0, "c1")->status, VB_SIM_NEW);
+    //  Counted above: c1 and the FOK (recorded as EXPIRED) were accepted;
+    //  the other nine refusals created no order.
+    cr_assert_eq (sim_engine_orders_accepted (fixture.engine), 2);
+    cr_assert_eq (sim_engine_orders_refused (fixture.engine), 9);
     s_teardown (&fixture);
 }
 
@@ -369,6 +374,52 @@ Test (sim_engine, synthetic_flow_keeps_a_deep_uncrossed_book)
     s_recorder_t run = s_run_flow (7, true);
     cr_assert (run.ids_consecutive);
     cr_assert_gt (run.events, 500);
+}
+
+//  Count the trades the engine prints (its trade history is a ring).
+static void
+s_count_trades (void *arg, const vb_sim_event_t *event)
+{
+    if (event->kind == VB_SIM_EVENT_TRADE)
+        (*(size_t *)arg)++;
+}
+
+//  A calm market must not wander off its own book: once the mid had walked
+//  past the opposite best, every maker order on one side was pinned one tick
+//  behind it, that side could not hold target_levels distinct levels, and
+//  with the refill taking every action the flow never traded again (seed 7
+//  at 2000 actions a second went quiet within seconds). Over a long run at
+//  a brisk rate, every simulated second prints trades and both sides stay
+//  deep and uncrossed.
+Test (sim_engine, calm_flow_keeps_trading_over_a_long_run)
+{
+    const int64_t rate = 2000, seconds = 60, steps_per_s = 100;
+    const uint64_t seeds[] = {7, 1, 42};
+    for (size_t seed = 0; seed < sizeof seeds / sizeof seeds[0]; seed++) {
+        s_fixture_t fixture = s_setup (rate, seeds[seed]);
+        size_t printed = 0, trades = 0;
+        sim_engine_set_listener (fixture.engine, s_count_trades, &printed);
+        sim_engine_flow (fixture.engine);
+        for (int64_t second = 0; second < seconds; second++) {
+            for (int64_t step = 0; step < steps_per_s; step++) {
+                vb_clock_advance (fixture.clock, VB_NS_PER_SEC / steps_per_s);
+                sim_engine_flow (fixture.engine);
+            }
+            vb_sim_level_t bids[64], asks[64];
+            size_t bid_count, ask_count;
+            vb_sim_engine_depth (fixture.engine, fixture.btc, 64, bids, &bid_count, asks,
+                                 &ask_count);
+            cr_assert_gt (printed, trades, "seed %" PRIu64 ": no trade in second %" PRId64,
+                          seeds[seed], second + 1);
+            trades = printed;
+            cr_assert_geq (bid_count, 20, "seed %" PRIu64 " second %" PRId64, seeds[seed],
+                           second + 1);
+            cr_assert_geq (ask_count, 20, "seed %" PRIu64 " second %" PRId64, seeds[seed],
+                           second + 1);
+            cr_assert_lt (bids[0].price, asks[0].price);
+        }
+        s_teardown (&fixture);
+    }
 }
 
 Test (sim_engine, the_same_seed_replays_the_same_events)

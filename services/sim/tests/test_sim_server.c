@@ -24,6 +24,7 @@
 typedef struct {
     vb_sim_venue_t base;
     vb_sim_engine_t *engine;
+    vb_sim_server_t *server;
     int http_calls;
 } s_echo_t;
 
@@ -53,10 +54,10 @@ static const vb_sim_venue_ops_t s_echo_ops;
 static vb_sim_venue_t *
 s_echo_create (vb_sim_engine_t *engine, vb_sim_server_t *server)
 {
-    (void)server;
     s_echo_t *self = calloc (1, sizeof (s_echo_t));
     self->base.ops = &s_echo_ops;
     self->engine = engine;
+    self->server = server;
     return &self->base;
 }
 
@@ -80,6 +81,14 @@ s_echo_http (vb_sim_venue_t *base, const vb_sim_request_t *request, vb_sim_respo
             self->engine, "demo", vb_sim_engine_instrument (self->engine, "BTC-USD"), &order,
             &placed);
         vb_sim_response_printf (response, 200, "{\"result\":%d}", (int)result);
+        return;
+    }
+    //  The echo venue's own limit: /limited is always refused, /banned
+    //  refuses and starts a ban, both with HTTP 200 as Kraken does.
+    if (strcmp (request->path, "/limited") == 0 || strcmp (request->path, "/banned") == 0) {
+        bool ban = strcmp (request->path, "/banned") == 0;
+        vb_sim_count_violation (self->server, ban ? VB_SIM_VIOLATION_BAN : VB_SIM_VIOLATION_LIMIT);
+        vb_sim_response_printf (response, 200, "{\"error\":[\"EAPI:Rate limit exceeded\"]}");
         return;
     }
     if (strcmp (request->path, "/orders") == 0) {
@@ -464,5 +473,69 @@ Test (sim_server, closes_connections_at_the_end_of_their_lifetime)
     size_t length;
     cr_assert_eq (vbt_ws_recv (ws, WAIT_MS, &text, &length), VBT_WS_CLOSED);
     vbt_ws_destroy (&ws);
+    s_stop ();
+}
+
+Test (sim_server, listens_on_extra_ports_with_the_same_state)
+{
+    sim_server_config_t config = SIM_SERVER_CONFIG_DEFAULT;
+    config.extra_ports = 2;
+    s_start (&config);
+    cr_assert_eq (sim_server_port_count (s_sim.server), 3);
+    cr_assert_eq (sim_server_port_at (s_sim.server, 0), s_sim.port);
+    cr_assert_eq (sim_server_port_at (s_sim.server, 3), -1);
+    int extra = sim_server_port_at (s_sim.server, 2);
+    cr_assert (extra > 0 && extra != s_sim.port && extra != sim_server_port_at (s_sim.server, 1));
+    char url[256];
+    vbt_http_response_t response;
+    //  An order through the main port is seen through the last one.
+    cr_assert_eq (s_request ("POST", "/order", NULL, &response), 200);
+    vbt_http_response_free (&response);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/orders", extra);
+    cr_assert_eq (vbt_http_request ("GET", url, NULL, NULL, WAIT_MS, &response), 0);
+    cr_assert_str_eq (response.body, "{\"orders\":1,\"calls\":2}");
+    vbt_http_response_free (&response);
+    //  A fault for the last port leaves the main one alone.
+    char body[128];
+    snprintf (body, sizeof body, "{\"fault\":\"http_status\",\"status\":503,\"port\":%d}", extra);
+    s_fault (body);
+    cr_assert_eq (s_request ("GET", "/x", NULL, &response), 200);
+    vbt_http_response_free (&response);
+    cr_assert_eq (vbt_http_request ("GET", url, NULL, NULL, WAIT_MS, &response), 0);
+    cr_assert_eq (response.status, 503);
+    vbt_http_response_free (&response);
+    s_stop ();
+}
+
+Test (sim_server, counts_the_personalitys_limit_violations_not_injected_statuses)
+{
+    s_start (NULL);
+    vbt_http_response_t response;
+    s_fault ("{\"fault\":\"http_status\",\"status\":429}");
+    cr_assert_eq (s_request ("GET", "/limited", NULL, &response), 429);
+    vbt_http_response_free (&response);
+    cr_assert_eq (s_request ("GET", "/limited", NULL, &response), 200);
+    vbt_http_response_free (&response);
+    cr_assert_eq (s_request ("GET", "/banned", NULL, &response), 200);
+    vbt_http_response_free (&response);
+    cr_assert_eq (s_request ("POST", "/order", NULL, &response), 200);
+    vbt_http_response_free (&response);
+    char expected[512];
+    snprintf (expected, sizeof expected,
+              "{\"requests\":4,\"limit_violations\":2,\"bans\":1,\"orders_placed\":1,"
+              "\"orders_rejected\":0,\"injected_statuses\":1,\"ws_messages\":0,"
+              "\"ports\":[{\"port\":%d,\"requests\":4}]}",
+              s_sim.port);
+    cr_assert_eq (s_request ("GET", "/_sim/stats", NULL, &response), 200);
+    cr_assert_str_eq (response.body, expected);
+    vbt_http_response_free (&response);
+    cr_assert_eq (s_request ("DELETE", "/_sim/stats", NULL, &response), 200);
+    snprintf (expected, sizeof expected,
+              "{\"ok\":true,\"requests\":0,\"limit_violations\":0,\"bans\":0,"
+              "\"orders_placed\":0,\"orders_rejected\":0,\"injected_statuses\":0,"
+              "\"ws_messages\":0,\"ports\":[{\"port\":%d,\"requests\":0}]}",
+              s_sim.port);
+    cr_assert_str_eq (response.body, expected);
+    vbt_http_response_free (&response);
     s_stop ();
 }
