@@ -885,6 +885,7 @@ s_op_not_sent (rt_router_t *self, s_op_t *op, vb_exec_reason_t reason, const cha
         case VB_EXEC_REQ_QUERY:
             if (live) {
                 live->query_outstanding = false;
+                live->pending_query = true;  //  Never left: ask again later
                 live->next_query_mono_ns = s_mono_ns (self) + live->query_delay_ms * S_NS_PER_MS;
             }
             break;
@@ -1005,6 +1006,7 @@ s_query (rt_router_t *self, s_live_t *live, const char *symbol)
         return;
     s_op_t *op = s_op_new (self, VB_EXEC_REQ_QUERY, live->account);
     if (!op) {
+        live->pending_query = true;  //  No free request slot: ask again later
         live->next_query_mono_ns = s_mono_ns (self) + live->query_delay_ms * S_NS_PER_MS;
         return;
     }
@@ -1393,8 +1395,11 @@ s_on_query_answer (rt_router_t *self, s_op_t *op, s_account_t *account,
             s_transition (self, &order, VB_JOURNAL_STATE_UNKNOWN, NULL, 0, result->venue_code,
                           result->venue_text, NULL);
     }
-    if (live && (live = s_live_find (self, op->client_order_id)) != NULL)
+    if (live && (live = s_live_find (self, op->client_order_id)) != NULL) {
+        if (result->outcome != VB_EXEC_NOT_FOUND)
+            live->pending_query = true;  //  The query failed (5xx, 429, lost): ask again
         s_query_later (self, live);
+    }
 }
 
 //  --------------------------------------------------------------------------
@@ -2299,7 +2304,7 @@ s_tick (rt_router_t *self)
         open++;
         if (live->place || live->query_outstanding)
             continue;
-        bool due = live->pending_query || (live->unknown && now >= live->next_query_mono_ns);
+        bool due = (live->pending_query || live->unknown) && now >= live->next_query_mono_ns;
         if (live->cancel_wanted || due) {
             vb_journal_order_t order;
             if (vb_journal_lookup (self->journal, live->id, &order) != 0)

@@ -290,7 +290,7 @@ s_raw_request (const s_stack_t *stack, const char *request)
     return text;
 }
 
-Test (gateway_candles, binance_history_over_two_pages_equals_the_sims_klines, .timeout = 180)
+Test (gateway_candles, binance_history_over_two_pages_equals_the_sims_klines, .timeout = 300)
 {
     s_stack_t stack;
     s_start (&stack, "binance", "BTC-USDT", "1s", NULL, true);
@@ -417,7 +417,7 @@ s_ohlc (const s_stack_t *stack, vb_json_t *json, int64_t from_ms, int64_t to_ms,
 }
 
 Test (gateway_candles, kraken_history_equals_the_sims_ohlc_and_refuses_what_kraken_forgot,
-      .timeout = 120)
+      .timeout = 300)
 {
     s_stack_t stack;
     s_start (&stack, "kraken", "BTC-USD", "1m", NULL, true);
@@ -612,7 +612,7 @@ s_used_weight (const char *headers)
     return -1;
 }
 
-Test (gateway_candles, reports_the_venues_used_weight_to_the_grants_router, .timeout = 120)
+Test (gateway_candles, reports_the_venues_used_weight_to_the_grants_router, .timeout = 300)
 {
     zsock_t *router = zsock_new (ZMQ_ROUTER);
     cr_assert_not_null (router);
