@@ -61,6 +61,7 @@ typedef struct {
     const char *grants;          //  Router grants endpoint ("" = local budget only)
     int64_t grants_timeout_ms;   //  Router grant wait before the local budget is used
     int64_t status_interval_ms;  //  Status heartbeat per symbol
+    int64_t stuck_alert_ms;      //  Alert when a book is not SYNCED for this long
     const char *metrics;         //  /metrics + /healthz HOST:PORT ("" = off)
     int64_t unhealthy_after_ms;  //  Unhealthy once a book is not SYNCED this long
     int64_t max_deviation_bps;   //  Trade/BBO price vs book mid (0 = off)

@@ -22,6 +22,9 @@
 #define GW_BPS 10000
 //  Longest status reason kept.
 #define GW_REASON_MAX 32
+//  Where the gateway's alerts go (DESIGN.md §3: sys.<service>.<kind>).
+#define GW_ALERT_TOPIC "sys.gateway.alert"
+
 //  Longest producer id.
 #define GW_PRODUCER_MAX 96
 
@@ -58,6 +61,9 @@ typedef struct {
     uint64_t seq_bbo;
     uint64_t seq_funding;
     uint64_t seq_status;
+    int64_t broken_at_ns;    //  Monotonic time it left SYNCED (0: synced)
+    bool stuck_alert;        //  The stuck alert is firing
+    const char *stuck_name;  //  ... under this name
     uint64_t seq_candle[GW_INTERVALS_MAX];
     char topic_book[VB_TOPIC_MAX + 1];  //  Topics, built once
     char topic_trade[VB_TOPIC_MAX + 1];
@@ -79,6 +85,7 @@ struct _gw_core_t {
     const char *break_reason;        //  "stale" while a stale link closes
     uint64_t unattributed;           //  Anomalies with no symbol (decode errors)
     uint64_t published;              //  Frames handed to ZeroMQ
+    uint64_t seq_alert;              //  sys.gateway.alert sequence
     gw_metrics_t *metrics;           //  Borrowed; NULL with metrics off
     s_change_t *changes;             //  The open change's levels
     size_t change_count;             //  In use
@@ -195,6 +202,10 @@ s_set_state (gw_core_t *self, s_symbol_t *sym, Venuebus__BookState state, const 
     bool changed = sym->state != state || strncmp (sym->reason, reason, GW_REASON_MAX) != 0;
     sym->state = state;
     snprintf (sym->reason, sizeof (sym->reason), "%s", reason);
+    if (state == VENUEBUS__BOOK_STATE__SYNCED)
+        sym->broken_at_ns = 0;
+    else if (!sym->broken_at_ns)
+        sym->broken_at_ns = vb_clock_now_mono_ns ();
     if (changed) {
         gw_metrics_book_state (self->metrics, (size_t)(sym - self->symbols), state, reason,
                                vb_clock_now_mono_ns ());
@@ -958,6 +969,42 @@ gw_core_decode_error (gw_core_t *self, size_t index, int rc)
 }
 
 //  --------------------------------------------------------------------------
+//  A book stuck out of SYNCED (resyncing, or a stale stream) for longer than
+//  stuck_alert: an Alert on sys.gateway.alert and a warning line; cleared
+//  the same way once the book is SYNCED again. (Metric state: the book
+//  state gauges, which the Prometheus rules in ops/alerts.yml use.)
+
+static void
+s_stuck_alert (gw_core_t *self, s_symbol_t *sym, bool firing, int64_t now)
+{
+    char text[256];
+    snprintf (text, sizeof (text), "venue=%s symbol=%s state=%s reason=%s for_ms=%" PRId64,
+              self->settings->venue, sym->symbol,
+              sym->state == VENUEBUS__BOOK_STATE__STALE    ? "STALE"
+              : sym->state == VENUEBUS__BOOK_STATE__SYNCED ? "SYNCED"
+                                                           : "RESYNCING",
+              sym->reason, sym->broken_at_ns ? (now - sym->broken_at_ns) / VB_NS_PER_MS : 0);
+    if (firing)
+        sym->stuck_name =
+            sym->state == VENUEBUS__BOOK_STATE__STALE ? "stale_stream" : "book_stuck_resyncing";
+    const char *name = sym->stuck_name ? sym->stuck_name : "book_stuck_resyncing";
+    if (firing)
+        vb_log_warning ("gateway alert name=%s %s", name, text);
+    else
+        vb_log_notice ("gateway alert cleared name=%s %s", name, text);
+    Venuebus__Alert alert = VENUEBUS__ALERT__INIT;
+    alert.name = (char *)name;
+    alert.severity = firing ? VENUEBUS__SEVERITY__WARNING : VENUEBUS__SEVERITY__INFO;
+    alert.text = text;
+    alert.firing = firing;
+    Venuebus__Envelope envelope = VENUEBUS__ENVELOPE__INIT;
+    envelope.body_case = VENUEBUS__ENVELOPE__BODY_ALERT;
+    envelope.alert = &alert;
+    s_publish (self, sym, GW_ALERT_TOPIC, &self->seq_alert, &envelope, 0);
+    sym->stuck_alert = firing;
+}
+
+//  --------------------------------------------------------------------------
 //  Housekeeping, every tick: publish statuses that are due (dirty after an
 //  anomaly, or older than the status interval), and flush the suppressed
 //  warning count once its window has passed.
@@ -974,6 +1021,10 @@ gw_core_tick (gw_core_t *self)
         s_symbol_t *sym = &self->symbols[i];
         if (sym->status_dirty || now - sym->status_at_ns >= interval_ns)
             s_publish_status (self, sym);
+        bool stuck = sym->broken_at_ns &&
+                     now - sym->broken_at_ns >= self->settings->stuck_alert_ms * VB_NS_PER_MS;
+        if (stuck != sym->stuck_alert)
+            s_stuck_alert (self, sym, stuck, now);
     }
     if (self->warn_suppressed && now - self->warn_window_ns >= VB_NS_PER_SEC) {
         vb_log_warning ("validation warnings suppressed count=%" PRIu64, self->warn_suppressed);

@@ -182,8 +182,9 @@ Test (gateway_faults, metrics_count_the_faults_and_healthz_follows_the_books)
 {
     const char *names[] = {"BTC-USDT"};
     const char *rest_names[] = {"BTCUSDT"};
-    const char *gateway_extra[] = {"--metrics",         "127.0.0.1:0", "--stale", "1s",
-                                   "--unhealthy-after", "500ms",       NULL};
+    const char *gateway_extra[] = {
+        "--metrics", "127.0.0.1:0",   "--stale", "1s", "--unhealthy-after",
+        "500ms",     "--stuck-alert", "1s",      NULL};
     vbt_stack_args_t args = {.sim_bin = VB_SIM_BIN,
                              .bus_bin = VB_BUS_BIN,
                              .gateway_bin = VB_GATEWAY_BIN,
@@ -241,12 +242,35 @@ Test (gateway_faults, metrics_count_the_faults_and_healthz_follows_the_books)
 
     //  A stream stalled past the stale bound and unhealthy_after: 503 naming
     //  the book, then healthy again once it is rebuilt.
+    zsock_t *alerts = zsock_new_sub (vbt_stack_bus_backend (stack), "sys.gateway.alert");
+    cr_assert_not_null (alerts);
     vbt_stack_post_fault (stack, "{\"fault\":\"stall\",\"stream\":\"*\",\"ms\":3000}");
     body = s_wait_health (stack, address, 503);
     cr_expect (strstr (body, "BTC-USDT") != NULL, "reason does not name the book: %s", body);
     free (body);
     vbt_stack_wait_synced (stack, VBT_STACK_WAIT_MS);
     free (s_wait_health (stack, address, 200));
+    //  Out of SYNCED past --stuck-alert: the alert fired on sys.gateway.alert
+    //  and in the log, and cleared once the book was back
+    cr_assert_eq (vbt_proc_wait_stderr_line (vbt_stack_gateway (stack), "gateway alert name=",
+                                             VBT_STACK_WAIT_MS, line, sizeof line),
+                  0);
+    cr_expect (strstr (line, "symbol=BTC-USDT") != NULL, "%s", line);
+    cr_assert_eq (vbt_proc_wait_stderr_line (vbt_stack_gateway (stack), "gateway alert cleared",
+                                             VBT_STACK_WAIT_MS, line, sizeof line),
+                  0);
+    vb_msg_t *decoder = vb_msg_new ();
+    bool fired = false, cleared = false;
+    zsock_set_rcvtimeo (alerts, VBT_STACK_WAIT_MS);
+    while (!cleared && vb_msg_recv (decoder, alerts, 0) == 0) {
+        const Venuebus__Envelope *envelope = vb_msg_envelope (decoder);
+        cr_assert_eq (envelope->body_case, VENUEBUS__ENVELOPE__BODY_ALERT);
+        fired = fired || envelope->alert->firing;
+        cleared = fired && !envelope->alert->firing;
+    }
+    cr_expect (fired && cleared, "alert fired %d cleared %d on the bus", fired, cleared);
+    vb_msg_destroy (&decoder);
+    zsock_destroy (&alerts);
     body = s_get (address, "/metrics", &status);
     snprintf (series, sizeof series, "venuebus_gateway_reconnects_total{%s,reason=\"stale\"}", v);
     cr_expect_geq (s_metric (body, series), 1, "%s", body);

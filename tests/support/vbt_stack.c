@@ -690,3 +690,9 @@ vbt_mirror_level_is (vbt_mirror_t *mirror, vb_book_side_t side, size_t index, co
         return false;
     return vb_decimal_cmp (want_price, have_price) == 0 && vb_decimal_cmp (want_qty, have_qty) == 0;
 }
+
+const char *
+vbt_stack_bus_backend (vbt_stack_t *self)
+{
+    return self->backend;
+}

@@ -127,7 +127,8 @@ void vbt_stack_expect_clean (vbt_stack_t *self);
 //  Processes and endpoints, borrowed.
 vbt_proc_t *vbt_stack_gateway (vbt_stack_t *self);
 vbt_proc_t *vbt_stack_sim (vbt_stack_t *self);
-const char *vbt_stack_sim_url (vbt_stack_t *self);  //  "127.0.0.1:PORT"
+const char *vbt_stack_sim_url (vbt_stack_t *self);      //  "127.0.0.1:PORT"
+const char *vbt_stack_bus_backend (vbt_stack_t *self);  //  The bus's XPUB endpoint
 
 //  Topic sequence jumps or repeats seen, and SYNCED books seen crossed.
 uint64_t vbt_stack_seq_violations (vbt_stack_t *self);
