@@ -43,7 +43,7 @@ typedef struct {
 
 typedef struct {
     char name[RT_NAME_MAX + 1];
-    int64_t max_open_orders;   //  Open orders at once
+    int64_t max_open_orders;    //  Open orders at once
     vb_decimal_t max_notional;  //  Sum of price x qty of open orders (quote units)
     bool has_max_notional;      //  false: unlimited
 } rt_strategy_settings_t;
@@ -56,25 +56,25 @@ typedef struct {
     const char *metrics;   //  HOST:PORT for /metrics and /healthz ("" = none)
     const char *ca_file;   //  CA bundle for https:// and wss://
     const char *log_level;
-    uint32_t router_id;            //  Journal router id (client order id prefix)
-    int64_t reconcile_ms;          //  Periodic reconciliation interval
-    int64_t unknown_settle_ms;     //  A not-found answer is final only after this
-    int64_t unknown_retry_ms;      //  First re-query of an UNKNOWN order
-    int64_t unknown_alert_ms;      //  Alert on orders UNKNOWN for longer
-    int64_t http_timeout_ms;       //  One REST transfer
-    int64_t failover_errors;       //  Consecutive failures before switching URL
-    int64_t failback_ms;           //  Try the first URL again after this
-    int64_t publish_ms;            //  Rate-limit usage publishing period
-    int64_t alert_permille;        //  Rate-limit alert threshold
-    int64_t queue_max;             //  Requests waiting per priority lane per venue
-    int64_t posture_warn_ms;       //  Repeat of the unrestricted-IP warning
+    uint32_t router_id;         //  Journal router id (client order id prefix)
+    int64_t reconcile_ms;       //  Periodic reconciliation interval
+    int64_t unknown_settle_ms;  //  A not-found answer is final only after this
+    int64_t unknown_retry_ms;   //  First re-query of an UNKNOWN order
+    int64_t unknown_alert_ms;   //  Alert on orders UNKNOWN for longer
+    int64_t http_timeout_ms;    //  One REST transfer
+    int64_t failover_errors;    //  Consecutive failures before switching URL
+    int64_t failback_ms;        //  Try the first URL again after this
+    int64_t publish_ms;         //  Rate-limit usage publishing period
+    int64_t alert_permille;     //  Rate-limit alert threshold
+    int64_t queue_max;          //  Requests waiting per priority lane per venue
+    int64_t posture_warn_ms;    //  Repeat of the unrestricted-IP warning
     //  Secrets backends (vb_secrets_options_t)
     const char *keystore_passphrase_file;
     const char *keystore_passphrase_env;
     const char *vault_addr;
     const char *vault_token_file;
     const char *vault_ca_file;
-    bool vault_allow_http;  //  Tests only
+    bool vault_allow_http;                    //  Tests only
     rt_strategy_settings_t strategy_default;  //  For strategies without a section
     rt_account_settings_t accounts[RT_ACCOUNTS_MAX];
     size_t account_count;
@@ -93,8 +93,7 @@ int rt_config_settings (vb_config_t *config, rt_settings_t *settings, char *erro
                         size_t error_size);
 
 //  The limits of a strategy: its section, or the default. Borrowed.
-const rt_strategy_settings_t *rt_config_strategy (const rt_settings_t *settings,
-                                                  const char *name);
+const rt_strategy_settings_t *rt_config_strategy (const rt_settings_t *settings, const char *name);
 
 #ifdef __cplusplus
 }

@@ -5,22 +5,23 @@
     adds. Names follow Prometheus conventions (venuebus_router_..._total,
     _seconds histograms). The HTTP side is libcommon's vb_metrics server
     (libmicrohttpd) at router/metrics.
-    Series:
-        venuebus_router_orders_total{venue,state}            transitions into a state
-        venuebus_router_requests_total{venue,kind,outcome}   REST answers by parsed outcome
-        venuebus_router_request_seconds{venue,kind}          REST round trip (send to answer)
-        venuebus_router_order_roundtrip_seconds{venue}       NewOrder received to first venue state reported
-        venuebus_router_unknown_orders                       orders in UNKNOWN now
-        venuebus_router_open_orders                          non-terminal orders now
-        venuebus_router_reconcile_drift_total{venue,kind}    what reconciliation found that the stream had not said
-        venuebus_router_failovers_total{account}             base URL switches
-        venuebus_router_strategy_messages_total{kind,result} strategy frames: accepted / rejected / malformed
-        venuebus_router_stream_events_total{account,kind}    private stream opened / closed / frame
-        venuebus_router_ratelimit_used{bucket,scope}         units in use
-        venuebus_router_ratelimit_capacity{bucket,scope}     bucket burst
-        venuebus_router_ratelimit_queue_depth{venue}         requests waiting
-        venuebus_router_ratelimit_blocked{bucket,scope}      1 while stopped by 429/418
-        venuebus_router_alerts_firing{name}                  1 while an alert fires
+    Series (labels in braces):
+    - venuebus_router_orders_total{venue,state}: transitions into a state
+    - venuebus_router_requests_total{venue,kind,outcome}: REST answers by parsed outcome
+    - venuebus_router_request_seconds{venue,kind}: REST round trip, send to answer
+    - venuebus_router_order_roundtrip_seconds{venue}: NewOrder read to first venue state
+    - venuebus_router_unknown_orders: orders in UNKNOWN now
+    - venuebus_router_open_orders: non-terminal orders now
+    - venuebus_router_reconcile_drift_total{venue,kind}: what reconciliation found that the
+      stream had not said
+    - venuebus_router_failovers_total{account}: base URL switches
+    - venuebus_router_strategy_messages_total{kind,result}: accepted, rejected, malformed
+    - venuebus_router_stream_events_total{account,kind}: private stream opened, closed, frame
+    - venuebus_router_ratelimit_used{bucket,scope}: units in use
+    - venuebus_router_ratelimit_capacity{bucket,scope}: the bucket's burst
+    - venuebus_router_ratelimit_queue_depth{venue}: requests waiting
+    - venuebus_router_ratelimit_blocked{bucket,scope}: 1 while stopped by a 429 or 418
+    - venuebus_router_alerts_firing{name}: 1 while an alert fires
     Thread-safety: updates are atomic (vb_metrics); the server thread only
     renders.
     SPDX-License-Identifier: MPL-2.0

@@ -2,8 +2,11 @@
 
     See rt_router.h for the life of an order. The rules this file keeps:
     - Journal before acting: an order is journaled (fsynced) before its Ack
-      and before any byte goes to the venue; a transition is journaled
-      before it is reported.
+      and before any byte goes to the venue; a fill is journaled (fsynced)
+      before it is reported; a transition is journaled before it is
+      reported, in the WAL (it survives a process crash at once) and
+      fsynced with the next order or fill: the venue holds every outcome,
+      and start-up reconciliation restores it after a power loss.
     - The venue's word only: an order moves on an answer the adapter parsed
       as OK (with the venue's state), a business rejection, a fill, a
       stream report, or a query. A lost answer makes it UNKNOWN; a
@@ -552,7 +555,11 @@ s_transition (rt_router_t *self, vb_journal_order_t *order, vb_journal_state_t s
                                   .reject_reason = reason,
                                   .venue_code = code && *code ? code : NULL,
                                   .venue_text = text && *text ? text : NULL,
-                                  .ts_ns = s_real_ns (self)};
+                                  .ts_ns = s_real_ns (self),
+                                  //  Outcomes the venue holds: fsynced with the next
+                                  //  order or fill (vb_journal.h); the order itself
+                                  //  was fsynced before it was sent
+                                  .lazy = true};
     if (order->venue_order_id[0] && update.venue_order_id &&
         strcmp (order->venue_order_id, update.venue_order_id) != 0)
         update.venue_order_id = NULL;  //  Never changes once set; keep the first
@@ -2334,8 +2341,8 @@ s_tick (rt_router_t *self)
         rt_metrics_health (self->metrics, true, NULL);
         printf ("ready accounts=%zu\n", self->account_count);
         fflush (stdout);
-        vb_log_notice ("router ready accounts=%zu endpoint=%s", self->account_count,
-                       self->endpoint);
+        vb_log_notice ("router ready accounts=%zu endpoint=%s grants=%s", self->account_count,
+                       self->endpoint, self->grants ? rt_grants_endpoint (self->grants) : "");
     }
 }
 
