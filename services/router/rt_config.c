@@ -212,8 +212,8 @@ rt_config_new (void)
 //  --------------------------------------------------------------------------
 //  A name usable as a topic component: 1..RT_NAME_MAX of [A-Za-z0-9_-].
 
-static bool
-s_name_ok (const char *name)
+bool
+rt_config_name_ok (const char *name)
 {
     size_t length = name ? strlen (name) : 0;
     if (length == 0 || length > RT_NAME_MAX)
@@ -325,7 +325,7 @@ rt_config_settings (vb_config_t *config, rt_settings_t *settings, char *error, s
     for (size_t i = 0; i < accounts; i++) {
         const char *name = vb_config_section_name (config, "account", i);
         rt_account_settings_t *account = &settings->accounts[i];
-        if (!s_name_ok (name)) {
+        if (!rt_config_name_ok (name)) {
             snprintf (error, error_size,
                       "account/%s: account names are 1..%d characters of A-Z a-z 0-9 _ -", name,
                       RT_NAME_MAX);
@@ -376,7 +376,7 @@ rt_config_settings (vb_config_t *config, rt_settings_t *settings, char *error, s
     for (size_t i = 0; i < strategies; i++) {
         const char *name = vb_config_section_name (config, "strategy", i);
         rt_strategy_settings_t *strategy = &settings->strategies[i];
-        if (!s_name_ok (name)) {
+        if (!rt_config_name_ok (name)) {
             snprintf (error, error_size,
                       "strategy/%s: strategy names are 1..%d characters of A-Z a-z 0-9 _ -", name,
                       RT_NAME_MAX);

@@ -92,6 +92,10 @@ vb_config_t *rt_config_new (void);
 int rt_config_settings (vb_config_t *config, rt_settings_t *settings, char *error,
                         size_t error_size);
 
+//  True for a name usable as an account or strategy: a topic component,
+//  1..RT_NAME_MAX characters of A-Z a-z 0-9 _ -.
+bool rt_config_name_ok (const char *name);
+
 //  The limits of a strategy: its section, or the default. Borrowed.
 const rt_strategy_settings_t *rt_config_strategy (const rt_settings_t *settings, const char *name);
 

@@ -234,24 +234,6 @@ s_notional (vb_decimal_t price, vb_decimal_t qty, vb_decimal_t *out)
 }
 
 //  --------------------------------------------------------------------------
-//  A name usable as a topic component.
-
-static bool
-s_name_ok (const char *name)
-{
-    size_t length = name ? strlen (name) : 0;
-    if (length == 0 || length > RT_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < length; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
-//  --------------------------------------------------------------------------
 //  Account by name, or -1.
 
 static int
@@ -1978,7 +1960,7 @@ s_strategies_recv (rt_router_t *self)
             continue;
         }
         const char *name = envelope->header->strategy;
-        if (!s_name_ok (name) || strcmp (name, S_RESERVED_STRATEGY) == 0) {
+        if (!rt_config_name_ok (name) || strcmp (name, S_RESERVED_STRATEGY) == 0) {
             rt_metrics_strategy_message (self->metrics, "frame", "malformed");
             s_reject (self, -1, identity, identity_size, NULL, NULL, NULL,
                       VB_EXEC_REASON_INVALID_REQUEST, NULL, NULL,

@@ -155,7 +155,8 @@ s_last_state (vbt_strategy_t *strategy, const char *tag, char *coid)
             strcmp (reports[i].client_tag, tag) == 0) {
             state = reports[i].state;
             if (coid)
-                snprintf (coid, VB_JOURNAL_ID_SIZE, "%s", reports[i].client_order_id);
+                snprintf (coid, VB_JOURNAL_ID_SIZE, "%.*s", VB_JOURNAL_ID_LEN,
+                          reports[i].client_order_id);
         }
     return state;
 }
