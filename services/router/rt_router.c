@@ -1350,7 +1350,8 @@ s_on_query_answer (rt_router_t *self, s_op_t *op, s_account_t *account,
                 s_transition (self, &order, VB_JOURNAL_STATE_PENDING_CANCEL, NULL, 0, NULL, NULL,
                               NULL);
                 s_send_cancel (self, live, order.symbol);
-            }
+            } else if (live->cancel_retry)
+                s_query_later (self, live);  //  Not settled yet: ask again, with backoff
         }
         return;
     }
@@ -2293,7 +2294,11 @@ s_tick (rt_router_t *self)
         open++;
         if (live->place || live->query_outstanding)
             continue;
-        bool due = (live->pending_query || live->unknown) && now >= live->next_query_mono_ns;
+        //  A cancel whose outcome was not seen stays due until the venue has
+        //  been asked (a stream report may have ended UNKNOWN first)
+        bool due = (live->pending_query || live->unknown ||
+                    (live->cancel_retry && !live->cancel_outstanding)) &&
+                   now >= live->next_query_mono_ns;
         if (live->cancel_wanted || due) {
             vb_journal_order_t order;
             if (vb_journal_lookup (self->journal, live->id, &order) != 0)
