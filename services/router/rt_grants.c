@@ -188,6 +188,9 @@ s_send_grant (rt_grants_t *self, const s_peer_t *peer, bool granted, int64_t ret
 //  --------------------------------------------------------------------------
 //  Refuse: granted=false with a detail (and a time to ask again).
 
+static void s_refuse (rt_grants_t *self, const s_peer_t *peer, int64_t retry_after_ms,
+                      const char *format, ...) __attribute__ ((format (printf, 4, 5)));
+
 static void
 s_refuse (rt_grants_t *self, const s_peer_t *peer, int64_t retry_after_ms, const char *format, ...)
 {
