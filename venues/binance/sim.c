@@ -550,8 +550,9 @@ s_klines (bnsim_t *self, int index, int64_t now_ms, bool push_due, bool fast_due
         for (int pass = closed_now ? 0 : 1; pass < 2; pass++) {
             bnsim_buf_t *buf = &self->scratch;
             bnsim_buf_reset (buf);
-            bnsim_kline_json (self, buf, symbol, interval, pass == 0 ? last_open : open_ms, true,
-                              pass == 0);
+            if (!bnsim_kline_json (self, buf, symbol, interval, pass == 0 ? last_open : open_ms,
+                                   true, pass == 0))
+                continue;
             for (size_t at = 0; at < self->conn_count; at++) {
                 bnsim_conn_t *conn = self->conns[at];
                 for (size_t s = 0; s < conn->stream_count; s++) {

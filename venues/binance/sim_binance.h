@@ -265,8 +265,9 @@ int64_t bnsim_interval_next (int index, int64_t open_ms);
 bool bnsim_candle (bnsim_t *self, bnsim_symbol_t *symbol, int index, int64_t open_ms,
                    int64_t *prev_close, vb_sim_candle_t *candle, uint64_t *first_trade,
                    uint64_t *last_trade, int64_t *taker_buy_volume, int64_t *taker_buy_notional);
-//  Write a kline row / stream payload body.
-void bnsim_kline_json (bnsim_t *self, bnsim_buf_t *buf, bnsim_symbol_t *symbol, int index,
+//  Write a kline row / stream payload body; false (nothing written) for a
+//  market that has never traded.
+bool bnsim_kline_json (bnsim_t *self, bnsim_buf_t *buf, bnsim_symbol_t *symbol, int index,
                        int64_t open_ms, bool stream, bool closed);
 
 //  Order, account and trade results shared by REST and the WS API

@@ -179,7 +179,7 @@ bnsim_candle (bnsim_t *self, bnsim_symbol_t *symbol, int index, int64_t open_ms,
     return true;
 }
 
-void
+bool
 bnsim_kline_json (bnsim_t *self, bnsim_buf_t *buf, bnsim_symbol_t *symbol, int index,
                   int64_t open_ms, bool stream, bool closed)
 {
@@ -191,8 +191,11 @@ bnsim_kline_json (bnsim_t *self, bnsim_buf_t *buf, bnsim_symbol_t *symbol, int i
     int64_t buy_volume = 0, buy_notional = 0;
     bool priced = bnsim_candle (self, symbol, index, open_ms, &prev_close, &candle, &first, &last,
                                 &buy_volume, &buy_notional);
-    if (!priced)
-        candle.open = candle.high = candle.low = candle.close = 0;
+    if (!priced) {
+        //  A market that has never traded: Binance has no candle to give
+        //  (never one priced at zero).
+        return false;
+    }
     int64_t close_ms = bnsim_interval_next (index, open_ms) - 1;
     if (!stream) {
         bnsim_buf_printf (buf, "[%" PRId64 ",", open_ms);
@@ -212,7 +215,7 @@ bnsim_kline_json (bnsim_t *self, bnsim_buf_t *buf, bnsim_symbol_t *symbol, int i
         bnsim_buf_str (buf, ",");
         bnsim_buf_dec (buf, buy_notional, pe + qe);
         bnsim_buf_str (buf, ",\"0\"]");
-        return;
+        return true;
     }
     bnsim_buf_printf (
         buf,
@@ -237,6 +240,7 @@ bnsim_kline_json (bnsim_t *self, bnsim_buf_t *buf, bnsim_symbol_t *symbol, int i
     bnsim_buf_str (buf, ",\"Q\":");
     bnsim_buf_dec (buf, buy_notional, pe + qe);
     bnsim_buf_str (buf, ",\"B\":\"0\"}}");
+    return true;
 }
 
 //  --------------------------------------------------------------------------
