@@ -52,6 +52,7 @@
 #define S_ROUNDS_DEFAULT   3          //  Rounds
 #define S_ACCOUNTS_DEFAULT 5          //  Accounts per client
 #define S_ACCOUNTS_MAX     16         //  Accounts per client, at most
+#define S_HIST_BUCKETS     32         //  Histogram buckets read from /metrics
 #define S_SLOT_MS_DEFAULT  250        //  One slot (one order per client) every
 #define S_WARMUP           10         //  Untimed orders per client per round
 #define S_FLOOD_DEFAULT    40         //  Orders per account in the sustained flood
@@ -306,8 +307,11 @@ s_sim_stat (s_bench_t *self, const char *field)
 
 //  Sum and count of one series of the router's /metrics ("name{labels}").
 typedef struct {
-    double sum;    //  _sum, seconds
-    double count;  //  _count
+    double sum;                  //  _sum, seconds
+    double count;                //  _count
+    double le[S_HIST_BUCKETS];   //  Bucket upper bounds, seconds (+Inf last)
+    double cum[S_HIST_BUCKETS];  //  Cumulative counts per bucket
+    size_t buckets;              //  Buckets read
 } s_hist_t;
 
 static s_hist_t
@@ -317,7 +321,7 @@ s_scrape (s_bench_t *self, const char *name, const char *labels)
     snprintf (url, sizeof (url), "http://127.0.0.1:%d/metrics", self->metrics_port);
     if (s_http (self, "GET", url, NULL, 0, NULL, 0) != 200)
         s_fail (self, "GET /metrics failed");
-    s_hist_t hist = {NAN, NAN};
+    s_hist_t hist = {.sum = NAN, .count = NAN};
     const char *suffix[2] = {"_sum", "_count"};
     double *out[2] = {&hist.sum, &hist.count};
     for (int i = 0; i < 2; i++) {
@@ -326,7 +330,49 @@ s_scrape (s_bench_t *self, const char *name, const char *labels)
         if (at)
             *out[i] = strtod (at + strlen (wanted), NULL);
     }
+    //  name_bucket{labels,le="X"} N, in bound order
+    snprintf (wanted, sizeof (wanted), "\n%s_bucket{%s%sle=\"", name, labels, *labels ? "," : "");
+    const char *at = self->text.data;
+    while (hist.buckets < S_HIST_BUCKETS && (at = strstr (at, wanted))) {
+        at += strlen (wanted);
+        hist.le[hist.buckets] = strncmp (at, "+Inf", 4) == 0 ? INFINITY : strtod (at, NULL);
+        const char *value = strstr (at, "} ");
+        if (!value)
+            break;
+        hist.cum[hist.buckets++] = strtod (value + 2, NULL);
+    }
     return hist;
+}
+
+//  --------------------------------------------------------------------------
+//  The upper bound (seconds) of the bucket holding quantile q of the
+//  observations made between two scrapes of one histogram, or NAN.
+
+static double
+s_hist_quantile (const s_hist_t *before, const s_hist_t *after, double q)
+{
+    if (after->buckets == 0 || after->buckets != before->buckets)
+        return NAN;
+    double total = after->cum[after->buckets - 1] - before->cum[before->buckets - 1];
+    if (total <= 0)
+        return NAN;
+    for (size_t i = 0; i < after->buckets; i++)
+        if (after->cum[i] - before->cum[i] >= q * total)
+            return after->le[i];
+    return INFINITY;
+}
+
+//  Share of those observations at or below bound (seconds), or NAN.
+static double
+s_hist_share (const s_hist_t *before, const s_hist_t *after, double bound)
+{
+    if (after->buckets == 0 || after->buckets != before->buckets)
+        return NAN;
+    double total = after->cum[after->buckets - 1] - before->cum[before->buckets - 1];
+    for (size_t i = 0; i < after->buckets && total > 0; i++)
+        if (after->le[i] == bound)
+            return (after->cum[i] - before->cum[i]) / total;
+    return NAN;
 }
 
 //  --------------------------------------------------------------------------
@@ -910,6 +956,8 @@ main (int argc, char *argv[])
         s_scrape (self, "venuebus_router_order_roundtrip_seconds", "venue=\"binance\"");
     s_hist_t place_before =
         s_scrape (self, "venuebus_router_request_seconds", "venue=\"binance\",kind=\"place\"");
+    s_hist_t own_before = s_scrape (self, "venuebus_router_order_own_seconds", "venue=\"binance\"");
+    s_hist_t commit_before = s_scrape (self, "venuebus_router_journal_commit_seconds", "");
     int accounts = self->args.accounts;
     for (size_t round = 0; round < rounds; round++) {
         //  Router, DEALER floor, HTTP floor: slot by slot.
@@ -961,6 +1009,8 @@ main (int argc, char *argv[])
         s_scrape (self, "venuebus_router_order_roundtrip_seconds", "venue=\"binance\"");
     s_hist_t place_after =
         s_scrape (self, "venuebus_router_request_seconds", "venue=\"binance\",kind=\"place\"");
+    s_hist_t own_after = s_scrape (self, "venuebus_router_order_own_seconds", "venue=\"binance\"");
+    s_hist_t commit_after = s_scrape (self, "venuebus_router_journal_commit_seconds", "");
 
     printf ("\n");
     s_report ("router (NewOrder -> ER NEW)", all[0], counts[0], stats[0], (int)rounds);
@@ -994,6 +1044,22 @@ main (int argc, char *argv[])
                 rt_mean, rt_count, place_mean, place_count, rt_mean - place_mean);
     } else
         printf ("router metrics: not available\n");
+    double own_count = own_after.count - own_before.count;
+    if (own_count > 0)
+        printf ("router's own share (router histogram, bucket upper bounds): p50 <= %.0f us, "
+                "p99 <= %.0f us, mean %.1f us, %.1f%% of orders <= 10 us (n=%.0f; target p99 "
+                "<= 10 us)\n",
+                s_hist_quantile (&own_before, &own_after, 0.5) * 1e6,
+                s_hist_quantile (&own_before, &own_after, 0.99) * 1e6,
+                (own_after.sum - own_before.sum) / own_count * 1e6,
+                s_hist_share (&own_before, &own_after, 10e-6) * 100, own_count);
+    double commit_count = commit_after.count - commit_before.count;
+    if (commit_count > 0)
+        printf ("router's journal commit per order: p50 <= %.0f us, p99 <= %.0f us, mean %.1f us "
+                "(n=%.0f)\n",
+                s_hist_quantile (&commit_before, &commit_after, 0.5) * 1e6,
+                s_hist_quantile (&commit_before, &commit_after, 0.99) * 1e6,
+                (commit_after.sum - commit_before.sum) / commit_count * 1e6, commit_count);
     double new_only = 0;
     double pair = s_journal_ns (self, &new_only);
     printf ("journal (same disk): record_new %.1f us, record_new + transition NEW %.1f us "

@@ -111,6 +111,8 @@ typedef enum {
     S_BEGIN,
     S_COMMIT,
     S_ROLLBACK,
+    S_SYNC_NORMAL,
+    S_SYNC_FULL,
     S_INSERT_ORDER,
     S_SET_ID,
     S_INSERT_TRANSITION,
@@ -131,6 +133,9 @@ static const char *const s_sql[S_STATEMENT_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
+    //  Prepared once: a lazy transition switches these per call
+    [S_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+    [S_SYNC_FULL] = "PRAGMA synchronous = FULL",
     [S_INSERT_ORDER] = "INSERT INTO orders (client_order_id, strategy, client_tag, account, venue,"
                        " symbol, side, type, tif, post_only, price_mantissa, price_exponent,"
                        " qty_mantissa, qty_exponent, state, filled_mantissa, filled_exponent,"
@@ -898,10 +903,10 @@ vb_journal_transition (vb_journal_t *self, const char *client_order_id,
     if (update->reject_reason < 0)
         return s_fail (self, VB_EINVAL, "reject reason is negative");
     if (update->lazy)
-        s_exec (self->db, "PRAGMA synchronous = NORMAL");
+        s_run (self, s_statement (self, S_SYNC_NORMAL));
     int rc = s_transition_locked (self, client_order_id, new_state, update);
     if (update->lazy)
-        s_exec (self->db, "PRAGMA synchronous = FULL");
+        s_run (self, s_statement (self, S_SYNC_FULL));
     return rc;
 }
 

@@ -87,6 +87,7 @@ typedef struct {
     bool too_large;                       //  The answer body passed body_max
     bool starved;                         //  curl asked for a socket we could not watch
     int64_t queued_ns;                    //  rt_http_send called
+    int64_t written_ns;                   //  Last attempt about to write (prereq)
     char error[CURL_ERROR_SIZE];          //  CURLOPT_ERRORBUFFER
     char request_body[VB_EXEC_BODY_MAX];  //  Copy of the request body
     char request_headers[VB_EXEC_HEADERS_MAX][VB_EXEC_HEADER_MAX];  //  Copies
@@ -204,6 +205,7 @@ s_prereq_cb (void *userp, char *primary_ip, char *local_ip, int primary_port, in
     (void)local_port;
     s_handle_t *handle = (s_handle_t *)userp;
     handle->attempts++;
+    handle->written_ns = vb_clock_now_mono_ns ();
     if (handle->may_execute && handle->attempts > S_ATTEMPTS_AT_MOST_ONCE) {
         handle->refused_retry = true;
         return CURL_PREREQFUNC_ABORT;
@@ -570,6 +572,7 @@ rt_http_send (rt_http_t *self, uint64_t id, const vb_exec_request_t *request)
     handle->header_used = 0;
     handle->header_count = 0;
     handle->queued_ns = vb_clock_now_mono_ns ();
+    handle->written_ns = 0;
     CURLMcode added = curl_multi_add_handle (self->multi, easy);
     if (added != CURLM_OK)
         return added == CURLM_OUT_OF_MEMORY ? VB_ENOMEM : VB_ESTATE;
@@ -633,6 +636,7 @@ s_finish (rt_http_t *self, s_handle_t *handle, CURLcode result)
         .body = handle->body,
         .length = handle->body_length,
         .queued_ns = handle->queued_ns,
+        .written_ns = handle->written_ns,
         .done_ns = vb_clock_now_mono_ns (),
     };
     long status = 0;

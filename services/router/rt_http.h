@@ -80,6 +80,8 @@ typedef struct {
     size_t length;                  //  Body bytes without the NUL
     char error[RT_HTTP_ERROR_MAX];  //  curl's text when status is 0, else ""
     int64_t queued_ns;              //  Monotonic ns: rt_http_send was called
+    int64_t written_ns;             //  Monotonic ns: the last attempt's request was about
+                                    //  to be written (its connection ready); 0: never
     int64_t done_ns;                //  Monotonic ns: the transfer finished
 } rt_http_answer_t;
 

@@ -88,6 +88,12 @@ static const int64_t s_latency_bounds[] = {
     500000000, 1000000000, 2500000000, 5000000000, 10000000000};
 #define S_LATENCY_BOUNDS (sizeof (s_latency_bounds) / sizeof (s_latency_bounds[0]))
 
+//  The router's own share buckets, in nanoseconds: 1 us .. 100 ms (the
+//  target is 10 us at p99).
+static const int64_t s_own_bounds[] = {1000,   2000,   5000,    10000,    20000,    50000,
+                                       100000, 250000, 1000000, 10000000, 100000000};
+#define S_OWN_BOUNDS (sizeof (s_own_bounds) / sizeof (s_own_bounds[0]))
+
 //  One rate-limit bucket's series.
 typedef struct {
     vb_metric_t *used;      //  ratelimit_used{bucket,scope}
@@ -113,6 +119,8 @@ struct _rt_metrics_t {
     vb_metric_t *requests[S_VENUES_MAX][S_KIND_SLOTS][S_OUTCOME_SLOTS];  //  requests_total
     vb_metric_t *request_seconds[S_VENUES_MAX][S_KIND_SLOTS];            //  request_seconds
     vb_metric_t *roundtrip[S_VENUES_MAX];                                //  order_roundtrip_seconds
+    vb_metric_t *own[S_VENUES_MAX];                                      //  order_own_seconds
+    vb_metric_t *journal_commit;                                         //  journal_commit_seconds
     vb_metric_t *queue_depth[S_VENUES_MAX];                              //  ratelimit_queue_depth
     vb_metric_t *failovers[S_ACCOUNTS_MAX];                              //  failovers_total
     vb_metric_t *unknown_orders;                                         //  unknown_orders gauge
@@ -355,6 +363,15 @@ s_declare (rt_metrics_t *self)
         vb_metrics_add_histogram (registry, "venuebus_router_order_roundtrip_seconds",
                                   "NewOrder received to the first venue state reported.",
                                   venue_only, venues, s_latency_bounds, S_LATENCY_BOUNDS);
+    vb_metrics_family_t *own = vb_metrics_add_histogram (
+        registry, "venuebus_router_order_own_seconds",
+        "The router's own share of an order: NewOrder read to request written, answer to "
+        "report sent, less journal writes and rate-limit waits.",
+        venue_only, venues, s_own_bounds, S_OWN_BOUNDS);
+    vb_metrics_family_t *journal_commit =
+        vb_metrics_add_histogram (registry, "venuebus_router_journal_commit_seconds",
+                                  "One new order's durable journal write (fsync included).", NULL,
+                                  1, s_latency_bounds, S_LATENCY_BOUNDS);
     vb_metrics_family_t *unknown_orders =
         vb_metrics_add_gauge (registry, "venuebus_router_unknown_orders",
                               "Orders whose outcome is not known now (UNKNOWN).", NULL, 1);
@@ -388,9 +405,10 @@ s_declare (rt_metrics_t *self)
         vb_metrics_add_gauge (registry, "venuebus_router_alerts_firing",
                               "1 while the named alert fires.", name_only, alerts_max);
     self->buckets = zhashx_new ();
-    if (!orders || !requests || !request_seconds || !roundtrip || !unknown_orders || !open_orders ||
-        !failovers || !queue_depth || !self->used || !self->capacity || !self->blocked ||
-        !self->buckets || s_words_init (&self->drift, drift, drift_max) != 0 ||
+    if (!orders || !requests || !request_seconds || !roundtrip || !own || !journal_commit ||
+        !unknown_orders || !open_orders || !failovers || !queue_depth || !self->used ||
+        !self->capacity || !self->blocked || !self->buckets ||
+        s_words_init (&self->drift, drift, drift_max) != 0 ||
         s_words_init (&self->strategy, strategy, strategy_max) != 0 ||
         s_words_init (&self->stream, stream, stream_max) != 0 ||
         s_words_init (&self->alerts, alerts, alerts_max) != 0 ||
@@ -400,7 +418,8 @@ s_declare (rt_metrics_t *self)
 
     self->unknown_orders = vb_metrics_series (unknown_orders, NULL);
     self->open_orders = vb_metrics_series (open_orders, NULL);
-    if (!self->unknown_orders || !self->open_orders)
+    self->journal_commit = vb_metrics_series (journal_commit, NULL);
+    if (!self->unknown_orders || !self->open_orders || !self->journal_commit)
         return -1;
     for (size_t v = 0; v < self->venue_count; v++) {
         const char *venue = self->venues[v];
@@ -424,8 +443,9 @@ s_declare (rt_metrics_t *self)
                 return -1;
         }
         self->roundtrip[v] = vb_metrics_series (roundtrip, (const char *[]){venue, NULL});
+        self->own[v] = vb_metrics_series (own, (const char *[]){venue, NULL});
         self->queue_depth[v] = vb_metrics_series (queue_depth, (const char *[]){venue, NULL});
-        if (!self->roundtrip[v] || !self->queue_depth[v])
+        if (!self->roundtrip[v] || !self->own[v] || !self->queue_depth[v])
             return -1;
     }
     for (size_t a = 0; a < self->account_count; a++) {
@@ -554,6 +574,23 @@ rt_metrics_order_roundtrip (rt_metrics_t *self, const char *venue, int64_t ns)
     int index = s_find (self->venues, self->venue_count, venue);
     if (index >= 0)
         vb_metrics_histogram_observe (self->roundtrip[index], ns);
+}
+
+void
+rt_metrics_order_own (rt_metrics_t *self, const char *venue, int64_t ns)
+{
+    if (!self)
+        return;
+    int index = s_find (self->venues, self->venue_count, venue);
+    if (index >= 0)
+        vb_metrics_histogram_observe (self->own[index], ns < 0 ? 0 : ns);
+}
+
+void
+rt_metrics_journal_commit (rt_metrics_t *self, int64_t ns)
+{
+    if (self)
+        vb_metrics_histogram_observe (self->journal_commit, ns);
 }
 
 void

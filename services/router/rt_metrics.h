@@ -10,6 +10,10 @@
     - venuebus_router_requests_total{venue,kind,outcome}: REST answers by parsed outcome
     - venuebus_router_request_seconds{venue,kind}: REST round trip, send to answer
     - venuebus_router_order_roundtrip_seconds{venue}: NewOrder read to first venue state
+    - venuebus_router_order_own_seconds{venue}: the router's own share of an order: NewOrder
+      read to request about to be written, plus answer complete to report sent, less the
+      journal's writes and any rate-limit wait
+    - venuebus_router_journal_commit_seconds: one order's durable journal write (fsync)
     - venuebus_router_unknown_orders: orders in UNKNOWN now
     - venuebus_router_open_orders: non-terminal orders now
     - venuebus_router_reconcile_drift_total{venue,kind}: what reconciliation found that the
@@ -60,6 +64,8 @@ void rt_metrics_order_state (rt_metrics_t *self, const char *venue, vb_exec_stat
 void rt_metrics_request (rt_metrics_t *self, const char *venue, vb_exec_kind_t kind,
                          vb_exec_outcome_t outcome, int64_t round_trip_ns);
 void rt_metrics_order_roundtrip (rt_metrics_t *self, const char *venue, int64_t ns);
+void rt_metrics_order_own (rt_metrics_t *self, const char *venue, int64_t ns);
+void rt_metrics_journal_commit (rt_metrics_t *self, int64_t ns);
 void rt_metrics_unknown_orders (rt_metrics_t *self, int64_t count);
 void rt_metrics_open_orders (rt_metrics_t *self, int64_t count);
 void rt_metrics_drift (rt_metrics_t *self, const char *venue, const char *kind);

@@ -77,6 +77,9 @@ typedef struct {
     int64_t sent_mono_ns;                      //  Last send
     int64_t sent_real_ms;                      //  Last send, wall clock
     int64_t received_mono_ns;                  //  NewOrder read off the strategy socket
+    int64_t journal_ns;                        //  PLACE: the order's durable write took
+    int64_t queued_mono_ns;                    //  Entered the rate-limit queue
+    int64_t waited_ns;                         //  Time spent in the rate-limit queue
     vb_exec_request_t request;                 //  The signed request
 } s_op_t;
 
@@ -176,6 +179,7 @@ struct _rt_router_t {
     int fatal;   //  Exit code to stop with (0: keep running)
     int64_t next_publish_mono_ns;
     int64_t unknown_count;
+    int64_t journal_ns;  //  Time spent in journal transitions, all orders (own share)
     //  What the sink callbacks are parsing for
     int sink_account;
     vb_exec_kind_t sink_kind;
@@ -545,7 +549,9 @@ s_transition (rt_router_t *self, vb_journal_order_t *order, vb_journal_state_t s
     if (order->venue_order_id[0] && update.venue_order_id &&
         strcmp (order->venue_order_id, update.venue_order_id) != 0)
         update.venue_order_id = NULL;  //  Never changes once set; keep the first
+    int64_t journal_start = s_mono_ns (self);
     int rc = vb_journal_transition (self->journal, order->client_order_id, state, &update);
+    self->journal_ns += s_mono_ns (self) - journal_start;
     if (rc != 0) {
         if (rc != VB_ESTATE)
             vb_log_error ("router journal transition failed id=%s to=%s error=%s detail=%s",
@@ -752,6 +758,9 @@ s_op_new (rt_router_t *self, vb_exec_kind_t kind, int account)
         op->sent_mono_ns = 0;
         op->sent_real_ms = 0;
         op->received_mono_ns = 0;
+        op->journal_ns = 0;
+        op->queued_mono_ns = 0;
+        op->waited_ns = 0;
         self->ops_used++;
         return op;
     }
@@ -914,6 +923,8 @@ s_op_send (rt_router_t *self, s_op_t *op)
         }
     }
     op->fresh = false;
+    if (op->queued)
+        op->waited_ns += s_mono_ns (self) - op->queued_mono_ns;
     int rc = rt_http_send (self->http, (uint64_t)(op - self->ops), &op->request);
     if (rc != 0) {
         s_op_not_sent (self, op, VB_EXEC_REASON_VENUE_UNAVAILABLE, "the REST client refused it");
@@ -975,6 +986,7 @@ s_op_submit (rt_router_t *self, s_op_t *op, vb_exec_priority_t priority)
     }
     if (rc == 1) {
         op->queued = true;
+        op->queued_mono_ns = s_mono_ns (self);
         //  Signed again when it leaves the queue (timestamps, nonce order),
         //  except a token request, which only the adapter can build
         op->fresh = op->kind == VB_EXEC_REQ_STREAM_TOKEN;
@@ -1508,9 +1520,22 @@ s_on_http (void *ctx, const rt_http_answer_t *answer)
                  account->settings->venue, result.venue_code, block_ms);
     }
     switch (op->kind) {
-        case VB_EXEC_REQ_PLACE:
+        case VB_EXEC_REQ_PLACE: {
+            int64_t journal_before = self->journal_ns;
             s_on_place (self, op, account, &result);
+            //  The router's own share of an order sent on its first try:
+            //  NewOrder read -> request about to be written, and answer
+            //  complete -> report sent, less the journal's durable writes
+            //  and the time the rate limit held it
+            if (op->received_mono_ns && op->attempts == 0 && answer->written_ns) {
+                int64_t before =
+                    answer->written_ns - op->received_mono_ns - op->journal_ns - op->waited_ns;
+                int64_t after =
+                    s_mono_ns (self) - answer->done_ns - (self->journal_ns - journal_before);
+                rt_metrics_order_own (self->metrics, account->settings->venue, before + after);
+            }
             break;
+        }
         case VB_EXEC_REQ_CANCEL:
             s_on_cancel_answer (self, op, account, &result);
             break;
@@ -1672,7 +1697,10 @@ s_on_new_order (rt_router_t *self, int strategy, const Venuebus__Envelope *envel
                                .created_ns = s_real_ns (self)};
     int64_t sequence;
     char client_order_id[VB_JOURNAL_ID_SIZE];
+    int64_t journal_start = s_mono_ns (self);
     int rc = vb_journal_record_new (self->journal, &record, &sequence, client_order_id);
+    int64_t journal_ns = s_mono_ns (self) - journal_start;
+    rt_metrics_journal_commit (self->metrics, journal_ns);
     if (rc != 0) {
         vb_journal_order_t existing;
         rt_metrics_strategy_message (self->metrics, "new_order", "rejected");
@@ -1731,6 +1759,7 @@ s_on_new_order (rt_router_t *self, int strategy, const Venuebus__Envelope *envel
     op->order.price = price;
     op->order.qty = qty;
     op->received_mono_ns = received_mono_ns;
+    op->journal_ns = journal_ns;
     live->place = op;
     s_symbol_touch (account, request->symbol);
     s_op_submit (self, op, VB_EXEC_PRIO_ORDER);

@@ -44,6 +44,21 @@
     - a depthUpdate that cannot be decoded is book_resync ("decode") for its
       symbol; a sink book function or bbo that returns an error restarts
       the symbol's sync (the core has already marked it resyncing).
+
+    USD-M futures depth (the futures "How to manage a local order book
+    correctly"; replays such as the hftbacktest usdm capture, streams
+    <sym>@depth, @depth@0ms): a diff carrying "pu" (the previous diff's u)
+    exists only on USD-M, so the first diff of a sync decides the book's
+    rule (s_rules) and the rest of that sync must be of the same market
+    (otherwise book_resync "decode"). Under the USD-M rule the snapshot is
+    /fapi/v1/depth?limit=1000 (weight 20) on the futures REST base; diffs
+    with u < lastUpdateId are dropped, the first one left must have
+    U <= lastUpdateId <= u, and each later one must have pu == previous u
+    (book_resync "gap", expected previous u, received pu). Both rules are
+    one check: a diff's link (spot U, USD-M pu) must equal the previous u
+    plus the rule's offset (spot 1, USD-M 0), and the bridge point is
+    lastUpdateId plus that offset.
+
     Every frame is validated before anything reaches the sink: types, exact
     decimals (vb_json_decimal, the venue's scale kept), positive prices,
     non-negative quantities, U <= u, the event type and the symbol.
@@ -88,6 +103,8 @@
 #define S_HTTP_TOO_MANY     429
 #define S_HTTP_BANNED       418
 #define S_HTTP_SERVER_ERROR 500
+//  USD-M depth limit 1000 costs 20 (USD-M market data, order book).
+#define S_FUTURES_SNAPSHOT_WEIGHT 20
 //  A snapshot holds at most 5000 levels per side.
 #define S_SNAPSHOT_LEVELS_MAX (2 * 5000)
 
@@ -109,6 +126,24 @@ typedef enum {
     S_SYNC_BUFFERING,  //  Diffs buffered, snapshot asked for
     S_SYNC_LIVE,       //  Snapshot applied: applying diffs as they come
 } s_sync_t;
+
+//  A depth sync rule (see the header comment): spot or USD-M futures.
+typedef struct {
+    uint64_t offset;            //  Link == previous u + offset; bridge at lastUpdateId + offset
+    const char *snapshot_path;  //  REST depth path, before "?symbol="
+    int snapshot_weight;        //  Its weight at S_SNAPSHOT_LIMIT
+    bool futures;               //  Snapshot from the futures REST base
+} s_rule_t;
+
+typedef enum {
+    S_RULE_SPOT = 0,  //  U == previous u + 1
+    S_RULE_USDM = 1,  //  pu == previous u
+} s_rule_id_t;
+
+static const s_rule_t s_rules[] = {
+    [S_RULE_SPOT] = {1, "/api/v3/depth", S_SNAPSHOT_WEIGHT, false},
+    [S_RULE_USDM] = {0, "/fapi/v1/depth", S_FUTURES_SNAPSHOT_WEIGHT, true},
+};
 
 //  One level of a diff or snapshot, as the venue sent it.
 typedef struct {
@@ -133,6 +168,7 @@ typedef struct {
     size_t connection;          //  Index of the spot connection carrying it
     size_t futures_connection;  //  Index of the futures connection, if any
     s_sync_t state;             //  Book sync state
+    const s_rule_t *rule;       //  Sync rule, set by the first diff of a sync
     bool snapshot_in_flight;    //  A snapshot request is out
     bool bridged;               //  LIVE: a diff has been applied after the snapshot
     uint64_t last_update_id;    //  LIVE: u of the last applied diff (or lastUpdateId)
@@ -402,6 +438,7 @@ s_md_create (const vb_md_config_t *config, const vb_md_sink_t *sink, char *error
             goto failed;
         }
         strcpy (symbol->name, name);
+        symbol->rule = &s_rules[S_RULE_SPOT];
         for (size_t other = 0; other < index; other++)
             if (strcmp (self->symbols[other].name, name) == 0) {
                 snprintf (error, error_size, "binance: symbol %s given twice", name);
@@ -635,22 +672,27 @@ s_md_closed (vb_md_t *base, size_t index)
 }
 
 //  --------------------------------------------------------------------------
-//  Ask the core for a depth snapshot of a symbol (one at a time).
+//  Ask the core for a depth snapshot of a symbol (one at a time), from the
+//  market of its sync rule. A USD-M snapshot with USD-M unused has base_url
+//  "": the core picks its futures REST URL.
 
 static int
 s_request_snapshot (s_md_t *self, s_symbol_t *symbol)
 {
     if (symbol->snapshot_in_flight)
         return 0;
+    const s_rule_t *rule = symbol->rule;
     vb_md_request_t request;
     memset (&request, 0, sizeof (request));
-    snprintf (request.path, sizeof (request.path), "/api/v3/depth?symbol=%s&limit=%d",
+    snprintf (request.path, sizeof (request.path), "%s?symbol=%s&limit=%d", rule->snapshot_path,
               symbol->venue, S_SNAPSHOT_LIMIT);
-    request.weight = S_SNAPSHOT_WEIGHT;
+    request.futures = rule->futures;
+    request.weight = rule->snapshot_weight;
     request.kind = VB_MD_REST_SNAPSHOT;
     snprintf (request.usage_header, sizeof (request.usage_header), "%s", S_USAGE_HEADER);
     snprintf (request.symbol, sizeof (request.symbol), "%s", symbol->name);
-    snprintf (request.base_url, sizeof (request.base_url), "%s", self->spot_rest);
+    snprintf (request.base_url, sizeof (request.base_url), "%s",
+              rule->futures ? self->futures_rest : self->spot_rest);
     symbol->snapshot_in_flight = true;
     int rc = self->sink.rest (self->sink.ctx, &request);
     if (rc < 0)
@@ -703,17 +745,18 @@ s_apply (s_md_t *self, s_symbol_t *symbol, bool snapshot, const s_level_t *level
 
 //  --------------------------------------------------------------------------
 //  Buffer a diff (levels in self->scratch) while the snapshot is awaited,
-//  then make sure a snapshot is asked for.
+//  then make sure a snapshot is asked for. `link` is the diff's U (spot)
+//  or pu (USD-M), checked by the symbol's rule.
 
 static int
-s_buffer_diff (s_md_t *self, s_symbol_t *symbol, uint64_t first, uint64_t last,
+s_buffer_diff (s_md_t *self, s_symbol_t *symbol, uint64_t first, uint64_t last, uint64_t link,
                int64_t exchange_ts_ns)
 {
     if (symbol->diff_count > 0) {
-        uint64_t expected = symbol->diffs[symbol->diff_count - 1].last + 1;
-        if (first != expected) {
+        uint64_t expected = symbol->diffs[symbol->diff_count - 1].last + symbol->rule->offset;
+        if (link != expected) {
             //  The buffer cannot bridge across a hole: start it again here.
-            s_resync (self, symbol, "gap", expected, first);
+            s_resync (self, symbol, "gap", expected, link);
         }
     }
     if (symbol->diff_count >= S_BUFFER_DIFFS_MAX ||
@@ -742,23 +785,26 @@ s_buffer_diff (s_md_t *self, s_symbol_t *symbol, uint64_t first, uint64_t last,
 
 //  --------------------------------------------------------------------------
 //  A decoded depthUpdate (levels in self->scratch): buffer, apply or resync.
+//  Before the bridge, `expected` is the bridge point (lastUpdateId plus the
+//  rule's offset); after it, the link the next diff must carry.
 
 static int
-s_on_diff (s_md_t *self, s_symbol_t *symbol, uint64_t first, uint64_t last, int64_t exchange_ts_ns)
+s_on_diff (s_md_t *self, s_symbol_t *symbol, uint64_t first, uint64_t last, uint64_t link,
+           int64_t exchange_ts_ns)
 {
     if (symbol->state != S_SYNC_LIVE)
-        return s_buffer_diff (self, symbol, first, last, exchange_ts_ns);
-    uint64_t expected = symbol->last_update_id + 1;
+        return s_buffer_diff (self, symbol, first, last, link, exchange_ts_ns);
+    uint64_t expected = symbol->last_update_id + symbol->rule->offset;
     if (!symbol->bridged) {
-        if (last <= symbol->last_update_id)
+        if (last < expected)
             return 0;  //  Already in the snapshot
         if (first > expected) {
             s_resync (self, symbol, "gap", expected, first);
-            return s_buffer_diff (self, symbol, first, last, exchange_ts_ns);
+            return s_buffer_diff (self, symbol, first, last, link, exchange_ts_ns);
         }
-    } else if (first != expected) {
-        s_resync (self, symbol, "gap", expected, first);
-        return s_buffer_diff (self, symbol, first, last, exchange_ts_ns);
+    } else if (link != expected) {
+        s_resync (self, symbol, "gap", expected, link);
+        return s_buffer_diff (self, symbol, first, last, link, exchange_ts_ns);
     }
     int rc = s_apply (self, symbol, false, self->scratch, self->scratch_count, first, last,
                       exchange_ts_ns);
@@ -860,14 +906,15 @@ s_expect_symbol (vb_json_val_t *value, const s_symbol_t *symbol)
 }
 
 //  --------------------------------------------------------------------------
-//  depthUpdate {"e","E","s","U","u","b","a"}.
+//  depthUpdate {"e","E","s","U","u","b","a"}; USD-M adds "T" and "pu".
 
 static int
 s_handle_depth (s_md_t *self, s_symbol_t *symbol, vb_json_val_t *data)
 {
-    enum { F_E = 0, F_TIME, F_SYMBOL, F_FIRST, F_LAST, F_BIDS, F_ASKS, F_ALL = 0x7f };
+    //  F_PREVIOUS (pu) is USD-M only, so not part of F_ALL.
+    enum { F_E = 0, F_TIME, F_SYMBOL, F_FIRST, F_LAST, F_BIDS, F_ASKS, F_PREVIOUS, F_ALL = 0x7f };
     unsigned seen = 0;
-    uint64_t first = 0, last = 0;
+    uint64_t first = 0, last = 0, previous = 0;
     int64_t exchange_ts_ns = 0;
     self->scratch_count = 0;
     vb_json_iter_t fields;
@@ -898,9 +945,20 @@ s_handle_depth (s_md_t *self, s_symbol_t *symbol, vb_json_val_t *data)
         } else if (s_equals (key, key_length, "a")) {
             rc = s_read_levels (self, &value, VB_BOOK_ASK, S_DIFF_LEVELS_MAX);
             seen |= S_FIELD (F_ASKS);
+        } else if (s_equals (key, key_length, "pu")) {
+            rc = vb_json_uint64 (&value, &previous);
+            seen |= S_FIELD (F_PREVIOUS);
         }
     }
-    if (rc == 0 && (seen != F_ALL || first == 0 || first > last))
+    if (rc == 0 && ((seen & F_ALL) != F_ALL || first == 0 || first > last))
+        rc = VB_EINVAL;
+    //  The rule of this diff's market; pu is the u of a diff before U.
+    bool usdm = (seen & S_FIELD (F_PREVIOUS)) != 0;
+    const s_rule_t *rule = &s_rules[usdm ? S_RULE_USDM : S_RULE_SPOT];
+    if (rc == 0 && usdm && previous >= first)
+        rc = VB_EINVAL;
+    //  One sync, one market: a diff of the other one cannot continue it.
+    if (rc == 0 && symbol->state != S_SYNC_IDLE && symbol->rule != rule)
         rc = VB_EINVAL;
     if (rc < 0) {
         //  A diff of this symbol is lost: its book cannot continue.
@@ -908,7 +966,8 @@ s_handle_depth (s_md_t *self, s_symbol_t *symbol, vb_json_val_t *data)
         s_resync (self, symbol, "decode", 0, 0);
         return rc;
     }
-    return s_on_diff (self, symbol, first, last, exchange_ts_ns);
+    symbol->rule = rule;
+    return s_on_diff (self, symbol, first, last, usdm ? previous : first, exchange_ts_ns);
 }
 
 //  --------------------------------------------------------------------------
@@ -1288,6 +1347,8 @@ s_handle_stream (s_md_t *self, size_t index, const char *stream, size_t length, 
         return s_handle_trade (self, symbol, data, false);
     if (s_equals (kind, kind_length, "aggTrade"))
         return s_handle_trade (self, symbol, data, true);
+    if (s_equals (kind, kind_length, "depth@0ms"))
+        return s_handle_depth (self, symbol, data);  //  USD-M real time
     const char *prefix = "kline_";
     if (kind_length > strlen (prefix) && memcmp (kind, prefix, strlen (prefix)) == 0) {
         const s_interval_t *interval =
@@ -1386,7 +1447,8 @@ s_read_snapshot (s_md_t *self, const char *body, size_t length, uint64_t *last_u
 //  The answer to a snapshot request.
 
 static int
-s_snapshot_done (s_md_t *self, s_symbol_t *symbol, int status, const char *body, size_t length)
+s_snapshot_done (s_md_t *self, s_symbol_t *symbol, const vb_md_request_t *request, int status,
+                 const char *body, size_t length)
 {
     symbol->snapshot_in_flight = false;
     if (status != S_HTTP_OK) {
@@ -1401,6 +1463,10 @@ s_snapshot_done (s_md_t *self, s_symbol_t *symbol, int status, const char *body,
     }
     if (symbol->state != S_SYNC_BUFFERING)
         return 0;  //  Asked for before a restart that left nothing buffered
+    if (request->futures != symbol->rule->futures) {
+        //  Asked for before a restart into the other market's rule.
+        return s_request_snapshot (self, symbol);
+    }
     uint64_t last_update_id = 0;
     int rc = s_read_snapshot (self, body, length, &last_update_id);
     if (rc < 0) {
@@ -1412,11 +1478,13 @@ s_snapshot_done (s_md_t *self, s_symbol_t *symbol, int status, const char *body,
         //  Older than the buffer: it cannot bridge (venues.md 1.3 step 3).
         return s_request_snapshot (self, symbol);
     }
+    //  The bridge point: lastUpdateId + 1 (spot), lastUpdateId (USD-M).
+    uint64_t bridge = last_update_id + symbol->rule->offset;
     size_t next = 0;
-    while (next < symbol->diff_count && symbol->diffs[next].last <= last_update_id)
+    while (next < symbol->diff_count && symbol->diffs[next].last < bridge)
         next++;  //  Already in the snapshot
-    if (next < symbol->diff_count && symbol->diffs[next].first > last_update_id + 1) {
-        s_resync (self, symbol, "gap", last_update_id + 1, symbol->diffs[next].first);
+    if (next < symbol->diff_count && symbol->diffs[next].first > bridge) {
+        s_resync (self, symbol, "gap", bridge, symbol->diffs[next].first);
         return VB_ESEQ;
     }
     rc = s_apply (self, symbol, true, self->scratch, self->scratch_count, last_update_id,
@@ -1600,7 +1668,7 @@ s_md_rest_done (vb_md_t *base, const vb_md_request_t *request, int status, const
     if (!symbol)
         return VB_ENOTFOUND;
     if (request->kind == VB_MD_REST_SNAPSHOT)
-        return s_snapshot_done (self, symbol, status, body, length);
+        return s_snapshot_done (self, symbol, request, status, body, length);
     if (request->kind == VB_MD_REST_CANDLES)
         return s_candles_done (self, symbol, request, status, body, length);
     return VB_EINVAL;

@@ -20,6 +20,7 @@ extern const vb_md_ops_t vb_binance_md_ops;
 
 #define S_REAL        VB_SHARED_DIR "/fixtures/real/binance/"
 #define S_HFT_CAPTURE S_REAL "hftbacktest/spot/btcusdt_20240808.head.txt"
+#define S_HFT_USDM    S_REAL "hftbacktest/usdm/btcusdt_20240808.head.txt"
 #define S_CF_HTTP     S_REAL "cryptofeed/BINANCE.http.0.0"
 #define S_CF_WS       S_REAL "cryptofeed/BINANCE.ws.1.0"
 //  The fake core's books: deeper than any snapshot plus diffs here.
@@ -51,6 +52,7 @@ typedef struct {
     bool changing_snapshot;  //  That change is a snapshot
     bool synced;             //  A snapshot was committed and no resync since
     bool bridged;            //  A diff was committed after the snapshot
+    bool usdm;               //  Set by the test: the book follows the USD-M rule
     uint64_t last_seq;       //  Last committed venue seq
     uint64_t snapshot_seq;   //  lastUpdateId of the last snapshot
     size_t snapshots;        //  Snapshot commits
@@ -174,14 +176,21 @@ s_sink_book_commit (void *ctx, const char *symbol, uint64_t first, uint64_t last
         book->snapshots++;
     } else {
         cr_assert (book->synced);
+        //  The bridge point: lastUpdateId + 1 (spot), lastUpdateId (USD-M).
+        uint64_t bridge = book->last_seq + (book->usdm ? 0 : 1);
         if (!book->bridged) {
-            cr_assert (first <= book->last_seq + 1 && book->last_seq + 1 <= last,
-                       "%s: (%llu, %llu) does not bridge %llu", symbol, (unsigned long long)first,
-                       (unsigned long long)last, (unsigned long long)book->last_seq);
+            cr_assert (first <= bridge && bridge <= last, "%s: (%llu, %llu) does not bridge %llu",
+                       symbol, (unsigned long long)first, (unsigned long long)last,
+                       (unsigned long long)book->last_seq);
             book->bridge_first = first;
             book->bridge_last = last;
             book->bridged = true;
-        } else
+        } else if (book->usdm)
+            //  USD-M diffs link by pu, which the core does not see; U
+            //  still comes after the previous u.
+            cr_assert_gt (first, book->last_seq, "%s: U %llu after u %llu", symbol,
+                          (unsigned long long)first, (unsigned long long)book->last_seq);
+        else
             cr_assert_eq (first, book->last_seq + 1, "%s: U %llu after u %llu", symbol,
                           (unsigned long long)first, (unsigned long long)book->last_seq);
         cr_assert_lt (book->diffs, S_RECORDS_MAX);
@@ -438,16 +447,30 @@ s_expect_final (s_book_t *book, uint64_t last_u, const char *bid, const char *bi
 }
 
 //  --------------------------------------------------------------------------
-//  Replay the hftbacktest capture: "<ns> <frame>" per line; the REST body
+//  An hftbacktest capture of BTCUSDT: its file, and the field by which a
+//  depth line links to the one before (spot U == previous u + 1, USD-M
+//  pu == previous u).
+
+typedef struct {
+    const char *path;      //  The capture
+    const char *link_key;  //  "\"U\":" or "\"pu\":"
+} s_capture_t;
+
+static const s_capture_t s_hft_spot = {S_HFT_CAPTURE, "\"U\":"};
+static const s_capture_t s_hft_usdm = {S_HFT_USDM, "\"pu\":"};
+
+//  --------------------------------------------------------------------------
+//  Replay an hftbacktest capture: "<ns> <frame>" per line; the REST body
 //  goes to rest_done when it appears. `skip_depth` (1-based, 0 = none) is
-//  a depth line left out; its U and the next depth line's U are returned.
+//  a depth line left out; its link (U or pu) and the next depth line's are
+//  returned.
 
 static void
-s_replay_hft_damaged (s_fixture_t *fixture, size_t skip_depth, uint64_t *skipped_first,
-                      uint64_t *next_first, unsigned damage_seed)
+s_replay_capture (s_fixture_t *fixture, const s_capture_t *capture, size_t skip_depth,
+                  uint64_t *skipped_link, uint64_t *next_link, unsigned damage_seed)
 {
-    FILE *file = fopen (S_HFT_CAPTURE, "r");
-    cr_assert_not_null (file, "cannot open %s", S_HFT_CAPTURE);
+    FILE *file = fopen (capture->path, "r");
+    cr_assert_not_null (file, "cannot open %s", capture->path);
     char *line = NULL;
     size_t capacity = 0;
     ssize_t length;
@@ -477,14 +500,14 @@ s_replay_hft_damaged (s_fixture_t *fixture, size_t skip_depth, uint64_t *skipped
         }
         if (strstr (payload, "\"stream\":\"btcusdt@depth")) {
             depth_lines++;
-            //  The capture's own U, read as text for the gap test.
-            const char *first = strstr (payload, "\"U\":");
-            cr_assert_not_null (first);
-            uint64_t first_id = strtoull (first + 4, NULL, 10);
-            if (after_skip && next_first && *next_first == 0)
-                *next_first = first_id;
+            //  The capture's own link, read as text for the gap tests.
+            const char *link = strstr (payload, capture->link_key);
+            cr_assert_not_null (link);
+            uint64_t link_id = strtoull (link + strlen (capture->link_key), NULL, 10);
+            if (after_skip && next_link && *next_link == 0)
+                *next_link = link_id;
             if (depth_lines == skip_depth) {
-                *skipped_first = first_id;
+                *skipped_link = link_id;
                 after_skip = true;
                 continue;
             }
@@ -508,11 +531,19 @@ s_replay_hft_damaged (s_fixture_t *fixture, size_t skip_depth, uint64_t *skipped
     fclose (file);
 }
 
+//  The spot capture, whole or with damaged lines.
+static void
+s_replay_hft_damaged (s_fixture_t *fixture, size_t skip_depth, uint64_t *skipped_first,
+                      uint64_t *next_first, unsigned damage_seed)
+{
+    s_replay_capture (fixture, &s_hft_spot, skip_depth, skipped_first, next_first, damage_seed);
+}
+
 static void
 s_replay_hft (s_fixture_t *fixture, size_t skip_depth, uint64_t *skipped_first,
               uint64_t *next_first)
 {
-    s_replay_hft_damaged (fixture, skip_depth, skipped_first, next_first, 0);
+    s_replay_capture (fixture, &s_hft_spot, skip_depth, skipped_first, next_first, 0);
 }
 
 Test (binance_md, replays_the_hftbacktest_capture_with_the_snapshot_after_the_bridging_diff)
@@ -615,6 +646,86 @@ Test (binance_md, reports_one_gap_when_a_diff_is_removed)
     cr_assert_not (book->synced);
     cr_assert_eq (core->request_count, 2);
     cr_assert_eq (core->requests[1].kind, VB_MD_REST_SNAPSHOT);
+    s_fixture_destroy (&fixture);
+}
+
+Test (binance_md, replays_the_usdm_capture_with_the_pu_rule)
+{
+    static const char *const symbols[] = {"BTC-USDT"};
+    s_fixture_t fixture;
+    s_fixture_new (&fixture, symbols, 1, S_WS_URL, NULL);
+    cr_assert_eq (fixture.md->ops->opened (fixture.md, 0), 0);
+    s_core_t *core = fixture.core;
+    s_book_t *book = &core->books[0];
+    book->usdm = true;
+    s_replay_capture (&fixture, &s_hft_usdm, 0, NULL, NULL, 0);
+
+    //  The diffs carry pu: one USD-M snapshot request (USD-M market data,
+    //  order book: limit 1000 weighs 20), for the futures REST base, which
+    //  this configuration (no futures URL) leaves to the core ("").
+    cr_assert_eq (core->request_count, 1);
+    cr_assert_str_eq (core->requests[0].path, "/fapi/v1/depth?symbol=BTCUSDT&limit=1000");
+    cr_assert_eq (core->requests[0].weight, 20);
+    cr_assert (core->requests[0].futures);
+    cr_assert_str_eq (core->requests[0].base_url, "");
+
+    //  SOURCES.md (binance/hftbacktest/usdm): "Bridging diff (5123107850310,
+    //  5123107853551) against lastUpdateId 5123107852948. 150 diffs applied,
+    //  0 pu gaps. 14/14 bookTicker cross-checks match. Last applied u
+    //  5123108401087. Final top: 61800.10 / 4.817 - 61800.20 / 4.167
+    //  (1287 / 1172 levels)."
+    cr_assert_eq (book->snapshots, 1);
+    cr_assert_eq (book->snapshot_seq, 5123107852948ULL);
+    cr_assert_eq (book->bridge_first, 5123107850310ULL);
+    cr_assert_eq (book->bridge_last, 5123107853551ULL);
+    cr_assert_eq (book->diffs, 150);
+    cr_assert_eq (core->resync_count, 0);
+    cr_assert_eq (core->anomalies, 0);
+    cr_assert_eq (core->commit_errors, 0);
+    size_t checked = 0, matched = 0;
+    s_cross_check (book, &checked, &matched);
+    cr_assert_eq (checked, 14);
+    cr_assert_eq (matched, 14, "%zu of %zu bookTickers match", matched, checked);
+    s_expect_final (book, 5123108401087ULL, "61800.10", "4.817", "61800.20", "4.167", 1287, 1172);
+    //  SOURCES.md: @depth@0ms with pu (154 lines), @bookTicker (1298),
+    //  @trade (301).
+    cr_assert_eq (book->depth_frames, 154);
+    cr_assert_eq (book->ticker_count, 1298);
+    cr_assert_eq (book->trades, 301);
+    s_fixture_destroy (&fixture);
+}
+
+Test (binance_md, reports_one_pu_gap_when_a_usdm_diff_is_removed)
+{
+    static const char *const symbols[] = {"BTC-USDT"};
+    s_fixture_t fixture;
+    s_fixture_new (&fixture, symbols, 1, S_WS_URL, NULL);
+    cr_assert_eq (fixture.md->ops->opened (fixture.md, 0), 0);
+    s_core_t *core = fixture.core;
+    s_book_t *book = &core->books[0];
+    book->usdm = true;
+    //  Depth line 50 is well after the snapshot (file line 55, after 6
+    //  depth lines): the book is live.
+    uint64_t skipped_pu = 0, next_pu = 0;
+    s_replay_capture (&fixture, &s_hft_usdm, 50, &skipped_pu, &next_pu, 0);
+    cr_assert_gt (skipped_pu, 0);
+    cr_assert_gt (next_pu, skipped_pu);
+    //  Exactly one break: the missing diff's pu is the u last applied (the
+    //  pu expected), the next diff's pu (the missing diff's u) arrived.
+    cr_assert_eq (core->resync_count, 1);
+    cr_assert_str_eq (core->resyncs[0].reason, "gap");
+    cr_assert_eq (core->resyncs[0].expected, skipped_pu);
+    cr_assert_eq (core->resyncs[0].received, next_pu);
+    cr_assert_eq (book->last_seq, skipped_pu);
+    //  SOURCES.md: 154 depth lines, 150 applied, 0 gaps, so 4 are older
+    //  than the snapshot, all among the 6 before it. Lines 1..49 less those
+    //  4 were applied; a fresh USD-M snapshot was asked for and none came,
+    //  so nothing after the gap was committed.
+    cr_assert_eq (book->diffs, 45);
+    cr_assert_not (book->synced);
+    cr_assert_eq (core->request_count, 2);
+    cr_assert_eq (core->requests[1].kind, VB_MD_REST_SNAPSHOT);
+    cr_assert (core->requests[1].futures);
     s_fixture_destroy (&fixture);
 }
 
@@ -937,6 +1048,117 @@ Test (binance_md, asks_again_for_a_snapshot_older_than_the_buffer)
     fixture.md->ops->closed (fixture.md, 0);
     cr_assert_eq (core->resync_count, 2);
     cr_assert_str_eq (core->resyncs[1].reason, "reconnect");
+    s_fixture_destroy (&fixture);
+}
+
+//  A USD-M depthUpdate for BTCUSDT with ids U..u after pu, and one bid.
+static void
+s_usdm_diff (char *text, size_t size, unsigned long long first, unsigned long long last,
+             unsigned long long previous, const char *bid)
+{
+    snprintf (text, size,
+              "{\"stream\":\"btcusdt@depth@0ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":1,\"T\":1,"
+              "\"s\":\"BTCUSDT\",\"U\":%llu,\"u\":%llu,\"pu\":%llu,\"b\":[[\"%s\",\"1.0\"]],"
+              "\"a\":[]}}",
+              first, last, previous, bid);
+}
+
+//  Answer the symbol's outstanding snapshot request with `body`.
+static int
+s_answer_snapshot (s_fixture_t *fixture, const char *body)
+{
+    const vb_md_request_t *request = s_snapshot_request (fixture->core, "BTC-USDT");
+    cr_assert_not_null (request);
+    return fixture->md->ops->rest_done (fixture->md, request, 200, body, strlen (body));
+}
+
+Test (binance_md, bridges_usdm_diffs_at_last_update_id_and_links_them_by_pu)
+{
+    static const char *const symbols[] = {"BTC-USDT"};
+    s_fixture_t fixture;
+    s_fixture_new (&fixture, symbols, 1, S_WS_URL, NULL);
+    s_core_t *core = fixture.core;
+    s_book_t *book = &core->books[0];
+    book->usdm = true;
+    cr_assert_eq (fixture.md->ops->opened (fixture.md, 0), 0);
+    char text[512];
+    s_usdm_diff (text, sizeof (text), 100, 105, 99, "10.0");
+    cr_assert_eq (s_frame_text (&fixture, 0, text), 0);
+    s_usdm_diff (text, sizeof (text), 106, 110, 105, "10.5");
+    cr_assert_eq (s_frame_text (&fixture, 0, text), 0);
+    cr_assert_eq (core->request_count, 1);
+    //  lastUpdateId 105: u < 105 drops nothing and (100, 105) bridges, as
+    //  U <= 105 <= u (the spot rule would drop it and bridge at 106).
+    cr_assert_eq (s_answer_snapshot (&fixture, "{\"lastUpdateId\":105,\"E\":1,\"T\":1,\"bids\":"
+                                               "[[\"9.0\",\"1\"]],\"asks\":[[\"11.0\",\"1\"]]}"),
+                  0);
+    cr_assert_eq (book->snapshots, 1);
+    cr_assert_eq (book->bridge_first, 100);
+    cr_assert_eq (book->bridge_last, 105);
+    cr_assert_eq (book->diffs, 2);
+    cr_assert_eq (vb_book_count (book->book, VB_BOOK_BID), 3);  //  9.0, 10.0, 10.5
+    //  pu 110 == the last u: applied, though U is not u + 1.
+    s_usdm_diff (text, sizeof (text), 115, 120, 110, "10.6");
+    cr_assert_eq (s_frame_text (&fixture, 0, text), 0);
+    cr_assert_eq (book->diffs, 3);
+    cr_assert_eq (core->resync_count, 0);
+    //  pu 121 != 120: a gap, and a fresh USD-M snapshot is asked for.
+    s_usdm_diff (text, sizeof (text), 125, 130, 121, "10.7");
+    cr_assert_eq (s_frame_text (&fixture, 0, text), 0);
+    cr_assert_eq (core->resync_count, 1);
+    cr_assert_str_eq (core->resyncs[0].reason, "gap");
+    cr_assert_eq (core->resyncs[0].expected, 120);
+    cr_assert_eq (core->resyncs[0].received, 121);
+    cr_assert_eq (core->request_count, 2);
+    cr_assert (core->requests[1].futures);
+    //  A spot diff (no pu) cannot continue a USD-M sync: "decode".
+    s_diff (text, sizeof (text), 131, 135, "10.8");
+    cr_assert_eq (s_frame_text (&fixture, 0, text), VB_EINVAL);
+    cr_assert_eq (core->resync_count, 2);
+    cr_assert_str_eq (core->resyncs[1].reason, "decode");
+    cr_assert_eq (core->anomalies, 1);
+    //  pu must come before U.
+    s_usdm_diff (text, sizeof (text), 140, 145, 140, "10.9");
+    cr_assert_eq (s_frame_text (&fixture, 0, text), VB_EINVAL);
+    cr_assert_eq (core->anomalies, 2);
+    //  A spot sync starts while the USD-M request is still out: its answer
+    //  is not used, and a spot snapshot is asked for instead.
+    s_diff (text, sizeof (text), 150, 155, "10.8");
+    cr_assert_eq (s_frame_text (&fixture, 0, text), 0);
+    cr_assert_eq (core->request_count, 2);
+    cr_assert_eq (s_answer_snapshot (&fixture, "{\"lastUpdateId\":152,\"bids\":[[\"9.0\",\"1\"]],"
+                                               "\"asks\":[[\"11.0\",\"1\"]]}"),
+                  0);
+    cr_assert_eq (book->snapshots, 1);
+    cr_assert_eq (core->request_count, 3);
+    cr_assert_not (core->requests[2].futures);
+    cr_assert_str_eq (core->requests[2].path, "/api/v3/depth?symbol=BTCUSDT&limit=1000");
+    s_fixture_destroy (&fixture);
+
+    //  Live before the bridge: lastUpdateId 108 drops (100, 105); then
+    //  (106, 108) is applied as the bridge, since u == lastUpdateId is kept
+    //  (the spot rule would drop it).
+    s_fixture_new (&fixture, symbols, 1, S_WS_URL, NULL);
+    core = fixture.core;
+    book = &core->books[0];
+    book->usdm = true;
+    cr_assert_eq (fixture.md->ops->opened (fixture.md, 0), 0);
+    s_usdm_diff (text, sizeof (text), 100, 105, 99, "10.0");
+    cr_assert_eq (s_frame_text (&fixture, 0, text), 0);
+    cr_assert_eq (s_answer_snapshot (&fixture, "{\"lastUpdateId\":108,\"bids\":[[\"9.0\",\"1\"]],"
+                                               "\"asks\":[[\"11.0\",\"1\"]]}"),
+                  0);
+    cr_assert_eq (book->diffs, 0);
+    s_usdm_diff (text, sizeof (text), 106, 108, 105, "10.5");
+    cr_assert_eq (s_frame_text (&fixture, 0, text), 0);
+    cr_assert_eq (book->diffs, 1);
+    cr_assert_eq (book->bridge_first, 106);
+    cr_assert_eq (book->bridge_last, 108);
+    s_usdm_diff (text, sizeof (text), 109, 111, 108, "10.6");
+    cr_assert_eq (s_frame_text (&fixture, 0, text), 0);
+    cr_assert_eq (book->diffs, 2);
+    cr_assert_eq (core->resync_count, 0);
+    cr_assert_eq (core->anomalies, 0);
     s_fixture_destroy (&fixture);
 }
 

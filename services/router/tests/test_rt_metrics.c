@@ -176,6 +176,23 @@ Test (rt_metrics, times_the_order_round_trip_and_sets_order_gauges)
     assert_line (text, "venuebus_router_unknown_orders 3");
     assert_line (text, "venuebus_router_open_orders 5");
     free (text);
+    //  The own share: 7 us lands in the 10 us bucket, not the 5 us one; a
+    //  negative figure (clock steps) counts as 0. The journal commit: 3 ms
+    //  in the 5 ms bucket.
+    rt_metrics_order_own (metrics, "binance", 7000);
+    rt_metrics_order_own (metrics, "binance", -5);
+    rt_metrics_journal_commit (metrics, 3000000);
+    text = s_scrape (metrics);
+    assert_line (text,
+                 "venuebus_router_order_own_seconds_bucket{venue=\"binance\",le=\"0.000001\"} 1");
+    assert_line (text,
+                 "venuebus_router_order_own_seconds_bucket{venue=\"binance\",le=\"0.000005\"} 1");
+    assert_line (text,
+                 "venuebus_router_order_own_seconds_bucket{venue=\"binance\",le=\"0.00001\"} 2");
+    assert_line (text, "venuebus_router_order_own_seconds_count{venue=\"binance\"} 2");
+    assert_line (text, "venuebus_router_journal_commit_seconds_bucket{le=\"0.0025\"} 0");
+    assert_line (text, "venuebus_router_journal_commit_seconds_bucket{le=\"0.005\"} 1");
+    free (text);
     rt_metrics_destroy (&metrics);
 }
 
