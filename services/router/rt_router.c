@@ -31,6 +31,7 @@
 #include "rt_grants.h"
 #include "rt_http.h"
 #include "rt_limits.h"
+#include "rt_live.h"
 #include "rt_metrics.h"
 #include "rt_router.h"
 #include "rt_stream.h"
@@ -83,28 +84,7 @@ typedef struct {
     vb_exec_request_t request;                 //  The signed request
 } s_op_t;
 
-//  What the loop knows of a non-terminal order beyond the journal.
-typedef struct {
-    char id[VB_JOURNAL_ID_SIZE];
-    int account;
-    int strategy;
-    s_op_t *place;            //  The place request while queued or in flight
-    bool cancel_outstanding;  //  A cancel request is queued or in flight
-    bool cancel_wanted;       //  Cancel once the place answer is in
-    bool cancel_retry;        //  A cancel's outcome was not seen: again if still open
-    bool query_outstanding;   //  A query is queued or in flight
-    bool unknown;             //  In UNKNOWN: re-query on schedule
-    int64_t next_query_mono_ns;
-    int64_t query_delay_ms;
-    int64_t unknown_since_mono_ns;
-    bool unknown_alerted;
-    int64_t last_send_real_ms;  //  When a request that may execute last left (0: never)
-    int64_t received_mono_ns;   //  NewOrder arrival (round-trip metric), 0 once measured
-    uint64_t seen_epoch;        //  Open-orders epoch it was last listed in
-    bool reconciled;            //  The venue has answered a query about it since start
-    bool pending_query;         //  Ask the venue on the next tick
-    vb_decimal_t notional;      //  Counted against its strategy
-} s_live_t;
+typedef rt_live_order_t s_live_t;  //  A live order (rt_live.h)
 
 //  A strategy: its limits, where it is connected, what it has open.
 typedef struct {
@@ -167,8 +147,8 @@ struct _rt_router_t {
     void *bus;                //  PUB, or NULL
     char endpoint[256];
     vb_msg_t *decoder;
-    zhashx_t *live;  //  client order id -> s_live_t
-    zhashx_t *seqs;  //  topic -> uint64_t sequence
+    rt_live_t *live;  //  Non-terminal orders by client order id
+    zhashx_t *seqs;   //  topic -> uint64_t sequence
     s_account_t accounts[RT_ACCOUNTS_MAX];
     size_t account_count;
     s_strategy_t strategies[RT_STRATEGIES_MAX];
@@ -275,7 +255,7 @@ s_strategy_get (rt_router_t *self, const char *name)
 static s_live_t *
 s_live_find (rt_router_t *self, const char *id)
 {
-    return (s_live_t *)zhashx_lookup (self->live, id);
+    return rt_live_find (self->live, id);
 }
 
 static s_live_t *
@@ -284,15 +264,15 @@ s_live_add (rt_router_t *self, const vb_journal_order_t *order, int account, int
     s_live_t *live = s_live_find (self, order->client_order_id);
     if (live)
         return live;
-    live = (s_live_t *)zmalloc (sizeof (s_live_t));
-    snprintf (live->id, sizeof (live->id), "%s", order->client_order_id);
+    live = rt_live_add (self->live, order->client_order_id);
+    if (!live)
+        return NULL;
     live->account = account;
     live->strategy = strategy;
     live->query_delay_ms = self->settings->unknown_retry_ms;
     if (order->type == VB_JOURNAL_TYPE_LIMIT &&
         !s_notional (order->price, order->qty, &live->notional))
         live->notional = (vb_decimal_t){0, 0};
-    zhashx_insert (self->live, live->id, live);
     if (strategy >= 0) {
         s_strategy_t *owner = &self->strategies[strategy];
         owner->open_orders++;
@@ -315,7 +295,7 @@ s_live_remove (rt_router_t *self, s_live_t *live)
         if (vb_decimal_sub (owner->open_notional, live->notional, &rest) == 0)
             owner->open_notional = rest;
     }
-    zhashx_delete (self->live, live->id);  //  Frees live
+    rt_live_remove (self->live, live);
 }
 
 //  --------------------------------------------------------------------------
@@ -1441,8 +1421,8 @@ static void
 s_open_orders_done (rt_router_t *self, s_op_t *op, s_account_t *account)
 {
     int index = (int)(account - self->accounts);
-    for (s_live_t *live = (s_live_t *)zhashx_first (self->live); live;
-         live = (s_live_t *)zhashx_next (self->live)) {
+    size_t live_cursor = 0;
+    for (s_live_t *live; (live = rt_live_next (self->live, &live_cursor));) {
         if (live->account != index || live->seen_epoch == account->epoch || live->place ||
             live->query_outstanding || live->cancel_outstanding ||
             live->last_send_real_ms > op->sent_real_ms)
@@ -1725,6 +1705,13 @@ s_on_new_order (rt_router_t *self, int strategy, const Venuebus__Envelope *envel
     vb_journal_lookup (self->journal, client_order_id, &order);
     rt_metrics_order_state (self->metrics, account->settings->venue, VB_EXEC_STATE_PENDING_NEW);
     s_live_t *live = s_live_add (self, &order, index, strategy);
+    if (!live) {
+        //  Out of memory: journaled but never sent, so it ends here
+        vb_log_error ("router cannot track order id=%s: out of memory", client_order_id);
+        s_transition (self, &order, VB_JOURNAL_STATE_REJECTED, NULL, VB_EXEC_REASON_OTHER, "local",
+                      "the router is out of memory", NULL);
+        return;
+    }
     live->received_mono_ns = received_mono_ns;
 
     //  Ack: journaled, with the client order id
@@ -1783,14 +1770,19 @@ s_cancel_order (rt_router_t *self, int strategy, vb_journal_order_t *order, cons
     s_live_t *live = s_live_find (self, order->client_order_id);
     if (!live)
         live = s_live_add (self, order, s_account_find (self, order->account), strategy);
+    if (!live) {
+        *detail_p = "the router is out of memory";
+        return VB_EXEC_REASON_OTHER;
+    }
     if (live->cancel_outstanding || live->cancel_wanted) {
         *detail_p = "a cancel is already pending";
         return VB_EXEC_REASON_OTHER;
     }
-    if (live->place && live->place->queued) {
+    s_op_t *place = (s_op_t *)live->place;
+    if (place && place->queued) {
         //  Still waiting for the rate limit: it never left, so it is withdrawn here
-        rt_limits_remove (self->limits, live->place);
-        s_op_free (self, live->place);
+        rt_limits_remove (self->limits, place);
+        s_op_free (self, place);
         live->place = NULL;
         s_transition (self, order, VB_JOURNAL_STATE_CANCELED, NULL, 0, "local",
                       "canceled before it was sent", NULL);
@@ -1856,8 +1848,8 @@ s_on_cancel_all (rt_router_t *self, int strategy, const Venuebus__Envelope *enve
     //  This strategy's orders only, one by one: never the whole account
     zlistx_t *ids = zlistx_new ();
     zlistx_set_destructor (ids, (zlistx_destructor_fn *)zstr_free);
-    for (s_live_t *live = (s_live_t *)zhashx_first (self->live); live;
-         live = (s_live_t *)zhashx_next (self->live))
+    size_t live_cursor = 0;
+    for (s_live_t *live; (live = rt_live_next (self->live, &live_cursor));)
         if (live->strategy == strategy && live->account == account)
             zlistx_add_end (ids, strdup (live->id));
     for (char *id = (char *)zlistx_first (ids); id; id = (char *)zlistx_next (ids)) {
@@ -2181,6 +2173,12 @@ s_start_step (rt_router_t *self, s_account_t *account, int64_t now)
                         continue;
                     int strategy = s_strategy_get (self, orders[i].strategy);
                     s_live_t *live = s_live_add (self, &orders[i], index, strategy);
+                    if (!live) {
+                        s_fatal (self, RT_EXIT_FAILURE,
+                                 "cannot track journal order id=%s: out of memory",
+                                 orders[i].client_order_id);
+                        break;
+                    }
                     if (orders[i].state == VB_JOURNAL_STATE_UNKNOWN && !live->unknown) {
                         live->unknown = true;
                         live->unknown_since_mono_ns = now;
@@ -2209,8 +2207,8 @@ s_start_step (rt_router_t *self, s_account_t *account, int64_t now)
                 account->fills_done = true;  //  Answered ones count down fills_pending
             }
             bool all_reconciled = true;
-            for (s_live_t *live = (s_live_t *)zhashx_first (self->live); live;
-                 live = (s_live_t *)zhashx_next (self->live))
+            size_t live_cursor = 0;
+            for (s_live_t *live; (live = rt_live_next (self->live, &live_cursor));)
                 if (live->account == index && !live->reconciled)
                     all_reconciled = false;
             if (all_reconciled && account->open_orders_done && account->fills_done &&
@@ -2318,8 +2316,8 @@ s_tick (rt_router_t *self)
     }
     //  Orders that need the venue's word
     int64_t open = 0;
-    for (s_live_t *live = (s_live_t *)zhashx_first (self->live); live;
-         live = (s_live_t *)zhashx_next (self->live)) {
+    size_t live_cursor = 0;
+    for (s_live_t *live; (live = rt_live_next (self->live, &live_cursor));) {
         open++;
         if (live->place || live->query_outstanding)
             continue;
@@ -2366,15 +2364,6 @@ s_tick (rt_router_t *self)
 //  Construction.
 
 static void
-s_live_free (void **item_p)
-{
-    if (item_p && *item_p) {
-        free (*item_p);
-        *item_p = NULL;
-    }
-}
-
-static void
 s_seq_free (void **item_p)
 {
     if (item_p && *item_p) {
@@ -2416,8 +2405,7 @@ rt_router_new (const rt_settings_t *settings, char *error, size_t error_size, in
     rt_router_t *self = (rt_router_t *)zmalloc (sizeof (rt_router_t));
     self->settings = settings;
     self->clock = vb_clock_new_system ();
-    self->live = zhashx_new ();
-    zhashx_set_destructor (self->live, s_live_free);
+    self->live = rt_live_new ();
     self->seqs = zhashx_new ();
     zhashx_set_destructor (self->seqs, s_seq_free);
     self->decoder = vb_msg_new ();
@@ -2439,7 +2427,7 @@ rt_router_new (const rt_settings_t *settings, char *error, size_t error_size, in
     self->http = rt_http_new (&http_options, s_on_http, self);
     rt_stream_options_t stream_options = {.ca_file = settings->ca_file};
     self->stream = rt_stream_new (&stream_options);
-    if (!self->limits || !self->http || !self->stream || !self->decoder) {
+    if (!self->limits || !self->http || !self->stream || !self->decoder || !self->live) {
         snprintf (error, error_size, "cannot start the REST client or the stream thread");
         *exit_code_p = RT_EXIT_FAILURE;
         rt_router_destroy (&self);
@@ -2588,7 +2576,7 @@ rt_router_destroy (rt_router_t **self_p)
     rt_metrics_destroy (&self->metrics);
     vb_journal_destroy (&self->journal);
     vb_msg_destroy (&self->decoder);
-    zhashx_destroy (&self->live);
+    rt_live_destroy (&self->live);
     zhashx_destroy (&self->seqs);
     vb_clock_destroy (&self->clock);
     free (self);
@@ -2664,7 +2652,7 @@ rt_router_run (rt_router_t *self)
     }
     if (self->fatal)
         return self->fatal;
-    vb_log_notice ("router stopped open_orders=%zu unknown=%" PRId64, zhashx_size (self->live),
+    vb_log_notice ("router stopped open_orders=%zu unknown=%" PRId64, rt_live_size (self->live),
                    self->unknown_count);
     return 0;
 }
