@@ -124,6 +124,7 @@ struct _rt_http_t {
     size_t socket_count;                   //  Entries in sockets
     bool starved;                          //  Some handle is starved (see s_handle_t)
     int64_t timer_due_ns;                  //  Curl's timer, monotonic ns; -1: none
+    bool finished;                         //  A transfer ended inside rt_http_send
     bool in_done;                          //  Inside the done callback
 };
 
@@ -579,6 +580,14 @@ rt_http_send (rt_http_t *self, uint64_t id, const vb_exec_request_t *request)
     handle->busy = true;
     self->idle_count--;
     self->in_flight++;
+    //  Start it now rather than on the loop's next turn (curl's first timer
+    //  is 0 ms anyway): that spares a poll round on every order. A transfer
+    //  that ends in here is reported by the next rt_http_process, which
+    //  rt_http_timeout_ms then asks for at once.
+    int running = 0;
+    curl_multi_socket_action (self->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    if ((size_t)running < self->in_flight)
+        self->finished = true;
     return 0;
 }
 
@@ -608,8 +617,8 @@ long
 rt_http_timeout_ms (rt_http_t *self)
 {
     assert (self);
-    if (self->starved)
-        return 0;  //  rt_http_process has failures to report
+    if (self->starved || self->finished)
+        return 0;  //  rt_http_process has transfers to report
     if (self->timer_due_ns < 0)
         return -1;
     int64_t remaining_ns = self->timer_due_ns - vb_clock_now_mono_ns ();
@@ -712,6 +721,7 @@ rt_http_process (rt_http_t *self, const zmq_pollitem_t *items, size_t count)
         self->timer_due_ns = -1;  //  The call below may set a new one
         curl_multi_socket_action (self->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
+    self->finished = false;
     int finished = s_drain (self);
     if (self->starved) {
         self->starved = false;

@@ -6,11 +6,11 @@
 
     Rate limits (venues.md 3.7, Intermediate tier), as GCRA buckets:
     - kraken.account.rest_counter: the REST call counter per API key, max 20,
-      decaying 0.5 per second = 1 unit per 2 s, burst 20. Every private call
+      decaying 0.5 per second = 1 unit per 2 s, burst 18. Every private call
       costs 1 except TradesHistory (2); AddOrder and CancelOrder cost nothing
       here. Public AssetPairs is not on this counter (no cost declared).
     - kraken.account.trading_counter: the trading engine counter, threshold
-      125, decaying 2.34 per second = 234 units per 100 s, burst 125. Kraken
+      125, decaying 2.34 per second = 234 units per 100 s, burst 115. Kraken
       keeps one per account and pair; it is modelled as ONE bucket per
       account (all pairs share it), which can only be stricter than the
       venue. AddOrder costs 1. A cancel costs 8, 6, 5, 4, 2, 1 or 0 by the
@@ -18,6 +18,12 @@
       builds the request, so it charges the worst case, 8. CancelAll costs 8
       too, although Kraken charges every order it cancels (the router should
       prefer per-order cancels when it holds many orders).
+
+    Both bursts sit below the venue's maximum: Kraken's counters decay from
+    when it processes a request, and a request it processes later than the
+    router sent it (transit, a busy venue) leaves Kraken's counter higher
+    than the router's model at the next request. The margins (2 and 10
+    units) absorb about 4 s of such skew before Kraken would refuse.
 
     Requests (venues.md 3.4, 3.5): private calls are POST form bodies that
     start with `nonce`, signed with API-Sign by auth.c, with headers API-Key,
@@ -66,10 +72,10 @@
 enum { S_BUCKET_REST = 0, S_BUCKET_TRADING = 1 };
 #define S_REST_LIMIT        1
 #define S_REST_PERIOD_NS    (2 * VB_KEXEC_NS_PER_S)
-#define S_REST_BURST        20
+#define S_REST_BURST        18  //  Max 20 less 2 units kept for skew (see above)
 #define S_TRADING_LIMIT     234
 #define S_TRADING_PERIOD_NS (100 * VB_KEXEC_NS_PER_S)
-#define S_TRADING_BURST     125
+#define S_TRADING_BURST     115  //  Threshold 125 less 10 units kept for skew
 #define S_COST_CALL         1
 #define S_COST_HISTORY      2
 #define S_COST_ADD          1

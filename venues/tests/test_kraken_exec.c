@@ -269,12 +269,14 @@ Test (kraken_exec, buckets_declare_the_rest_and_trading_counters)
     size_t count = 0;
     const vb_exec_bucket_t *buckets = s_ops ()->buckets (&count);
     cr_assert_eq (count, 2);
-    //  REST: max 20, decay 0.5/s = 1 per 2 s (venues.md 3.7, Intermediate).
+    //  REST: max 20, decay 0.5/s = 1 per 2 s (venues.md 3.7, Intermediate);
+    //  the burst keeps 2 units (4 s of decay) for skew.
     cr_assert_str_eq (buckets[0].scope, "account");
-    cr_assert_eq (buckets[0].burst, 20);
+    cr_assert_eq (buckets[0].burst, 20 - 2);
     cr_assert_eq (buckets[0].limit * 2000000000LL, buckets[0].period_ns);
-    //  Trading: threshold 125, decay 2.34/s = 234 per 100 s.
-    cr_assert_eq (buckets[1].burst, 125);
+    //  Trading: threshold 125, decay 2.34/s = 234 per 100 s; the burst
+    //  keeps 10 units (about 4 s of decay) for skew.
+    cr_assert_eq (buckets[1].burst, 125 - 10);
     cr_assert_eq (buckets[1].limit, 234);
     cr_assert_eq (buckets[1].period_ns, 100000000000LL);
 }
