@@ -325,7 +325,10 @@ s_scrape (s_bench_t *self, const char *name, const char *labels)
     const char *suffix[2] = {"_sum", "_count"};
     double *out[2] = {&hist.sum, &hist.count};
     for (int i = 0; i < 2; i++) {
-        snprintf (wanted, sizeof (wanted), "\n%s%s{%s} ", name, suffix[i], labels);
+        if (*labels)
+            snprintf (wanted, sizeof (wanted), "\n%s%s{%s} ", name, suffix[i], labels);
+        else
+            snprintf (wanted, sizeof (wanted), "\n%s%s ", name, suffix[i]);
         const char *at = strstr (self->text.data, wanted);
         if (at)
             *out[i] = strtod (at + strlen (wanted), NULL);
