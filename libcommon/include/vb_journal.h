@@ -109,43 +109,6 @@ typedef enum {
     VB_JOURNAL_TIF_FOK = 3,
 } vb_journal_tif_t;
 
-//  A new order, as the router received it. Strings are borrowed for the call.
-typedef struct {
-    const char *strategy;    //  Strategy id; required name
-    const char *client_tag;  //  Strategy's own id; "" or NULL for none
-    const char *account;     //  Account name; required name
-    const char *venue;       //  Venue name, e.g. "binance"; required name
-    const char *symbol;      //  Normalised symbol, e.g. "BTC-USDT"; required name
-    vb_journal_side_t side;  //  BUY or SELL
-    vb_journal_type_t type;  //  LIMIT or MARKET
-    vb_journal_tif_t tif;    //  GTC, IOC or FOK
-    bool post_only;          //  Maker only; LIMIT orders only
-    vb_decimal_t price;      //  > 0 for LIMIT; zero for MARKET
-    vb_decimal_t qty;        //  > 0
-    int64_t created_ns;      //  Wall-clock ns since the epoch
-} vb_journal_new_t;
-
-//  Fields that change with a transition. A NULL string keeps the stored value.
-typedef struct {
-    const char *venue_order_id;  //  Venue's order id; may be set once, never changed
-    int reject_reason;           //  Proto RejectReason; 0 keeps the stored value
-    const char *venue_code;      //  Venue's own code as text, e.g. "-2010"
-    const char *venue_text;      //  Venue's own text; cut to VB_JOURNAL_TEXT_MAX
-    int64_t ts_ns;               //  Wall-clock ns of the transition
-    bool lazy;                   //  See vb_journal_transition: fsynced with the next full commit
-} vb_journal_update_t;
-
-//  A fill, as a venue reported it. Strings are borrowed for the call.
-typedef struct {
-    const char *client_order_id;  //  Order the fill belongs to
-    const char *venue_trade_id;   //  Venue's trade id; required name
-    vb_decimal_t price;           //  > 0
-    vb_decimal_t qty;             //  > 0
-    vb_decimal_t fee;             //  Any sign (rebates are negative); zero if none
-    const char *fee_asset;        //  "" or NULL if none
-    int64_t ts_ns;                //  Wall-clock ns of the fill (venue time)
-} vb_journal_fill_t;
-
 //  An order as stored. Plain value: copy freely. filled_qty starts as zero at
 //  the qty's exponent and each fill is added exactly at the smaller of the two
 //  exponents (vb_decimal_add), so it is always at the smallest exponent seen.
@@ -173,6 +136,45 @@ typedef struct {
     int64_t updated_ns;                         //  Last transition or fill
     int64_t state_ns;                           //  When the current state was entered
 } vb_journal_order_t;
+
+//  A new order, as the router received it. Strings are borrowed for the call.
+typedef struct {
+    const char *strategy;        //  Strategy id; required name
+    const char *client_tag;      //  Strategy's own id; "" or NULL for none
+    const char *account;         //  Account name; required name
+    const char *venue;           //  Venue name, e.g. "binance"; required name
+    const char *symbol;          //  Normalised symbol, e.g. "BTC-USDT"; required name
+    vb_journal_side_t side;      //  BUY or SELL
+    vb_journal_type_t type;      //  LIMIT or MARKET
+    vb_journal_tif_t tif;        //  GTC, IOC or FOK
+    bool post_only;              //  Maker only; LIMIT orders only
+    vb_decimal_t price;          //  > 0 for LIMIT; zero for MARKET
+    vb_decimal_t qty;            //  > 0
+    int64_t created_ns;          //  Wall-clock ns since the epoch
+    vb_journal_order_t *result;  //  When set: receives the order as stored, on success
+} vb_journal_new_t;
+
+//  Fields that change with a transition. A NULL string keeps the stored value.
+typedef struct {
+    const char *venue_order_id;  //  Venue's order id; may be set once, never changed
+    int reject_reason;           //  Proto RejectReason; 0 keeps the stored value
+    const char *venue_code;      //  Venue's own code as text, e.g. "-2010"
+    const char *venue_text;      //  Venue's own text; cut to VB_JOURNAL_TEXT_MAX
+    int64_t ts_ns;               //  Wall-clock ns of the transition
+    bool lazy;                   //  See vb_journal_transition: fsynced with the next full commit
+    vb_journal_order_t *result;  //  When set: receives the order as stored, on success
+} vb_journal_update_t;
+
+//  A fill, as a venue reported it. Strings are borrowed for the call.
+typedef struct {
+    const char *client_order_id;  //  Order the fill belongs to
+    const char *venue_trade_id;   //  Venue's trade id; required name
+    vb_decimal_t price;           //  > 0
+    vb_decimal_t qty;             //  > 0
+    vb_decimal_t fee;             //  Any sign (rebates are negative); zero if none
+    const char *fee_asset;        //  "" or NULL if none
+    int64_t ts_ns;                //  Wall-clock ns of the fill (venue time)
+} vb_journal_fill_t;
 
 //  A fill as stored. Plain value: copy freely.
 typedef struct {

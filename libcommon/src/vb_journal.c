@@ -882,6 +882,24 @@ vb_journal_record_new (vb_journal_t *self, const vb_journal_new_t *order, int64_
         *sequence_p = row.sequence;
     if (client_order_id)
         memcpy (client_order_id, row.client_order_id, VB_JOURNAL_ID_SIZE);
+    if (order->result) {
+        //  The row as S_INSERT_ORDER wrote it (the names fit: s_check_new)
+        snprintf (row.strategy, sizeof (row.strategy), "%s", order->strategy);
+        snprintf (row.client_tag, sizeof (row.client_tag), "%s",
+                  order->client_tag ? order->client_tag : "");
+        snprintf (row.account, sizeof (row.account), "%s", order->account);
+        snprintf (row.venue, sizeof (row.venue), "%s", order->venue);
+        snprintf (row.symbol, sizeof (row.symbol), "%s", order->symbol);
+        row.side = order->side;
+        row.type = order->type;
+        row.tif = order->tif;
+        row.post_only = order->post_only;
+        row.price = order->price;
+        row.qty = order->qty;
+        row.filled_qty = (vb_decimal_t){0, order->qty.exponent};
+        row.created_ns = row.updated_ns = row.state_ns = order->created_ns;
+        *order->result = row;
+    }
     return 0;
 }
 
@@ -966,7 +984,11 @@ s_transition_locked (vb_journal_t *self, const char *client_order_id, vb_journal
         rc = s_insert_transition (self, &order, from_state, update->ts_ns);
     if (rc == 0)
         rc = s_commit (self);
-    return rc ? s_rollback (self, rc) : 0;
+    if (rc)
+        return s_rollback (self, rc);
+    if (update->result)
+        *update->result = order;
+    return 0;
 }
 
 //  --------------------------------------------------------------------------

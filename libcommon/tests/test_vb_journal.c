@@ -371,6 +371,40 @@ s_expect_same_order (const vb_journal_order_t *a, const vb_journal_order_t *b)
     cr_assert_eq (a->state_ns, b->state_ns);
 }
 
+Test (vb_journal, hands_back_the_stored_order_without_a_second_read)
+{
+    vb_journal_t *journal = s_open ();
+    vb_journal_order_t written, read;
+    vb_journal_new_t order = s_limit ("r1");
+    order.result = &written;
+    char id[VB_JOURNAL_ID_SIZE];
+    cr_assert_eq (vb_journal_record_new (journal, &order, NULL, id), 0);
+    cr_assert_eq (vb_journal_lookup (journal, id, &read), 0);
+    s_expect_same_order (&written, &read);
+    cr_assert_eq (written.state, VB_JOURNAL_STATE_PENDING_NEW);
+    //  A venue text longer than VB_JOURNAL_TEXT_MAX is cut the same way in
+    //  the result and in the row.
+    char text[VB_JOURNAL_TEXT_MAX + 40];
+    memset (text, 'x', sizeof (text) - 1);
+    text[sizeof (text) - 1] = '\0';
+    vb_journal_update_t update = {.venue_order_id = "12345",
+                                  .venue_code = "-2010",
+                                  .venue_text = text,
+                                  .reject_reason = 3,
+                                  .ts_ns = T0 + 5,
+                                  .lazy = true,
+                                  .result = &written};
+    cr_assert_eq (vb_journal_transition (journal, id, VB_JOURNAL_STATE_REJECTED, &update), 0);
+    cr_assert_eq (vb_journal_lookup (journal, id, &read), 0);
+    s_expect_same_order (&written, &read);
+    cr_assert_eq (strlen (written.venue_text), VB_JOURNAL_TEXT_MAX);
+    //  A refused transition leaves the result alone.
+    memset (&written, 0, sizeof (written));
+    cr_assert_eq (vb_journal_transition (journal, id, VB_JOURNAL_STATE_NEW, &update), VB_ESTATE);
+    cr_assert_eq (written.sequence, 0);
+    vb_journal_destroy (&journal);
+}
+
 Test (vb_journal, transitions_follow_the_state_table_and_refusals_change_nothing)
 {
     vb_journal_t *journal = s_open ();

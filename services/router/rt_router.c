@@ -525,7 +525,8 @@ s_transition (rt_router_t *self, vb_journal_order_t *order, vb_journal_state_t s
                                   //  Outcomes the venue holds: fsynced with the next
                                   //  order or fill (vb_journal.h); the order itself
                                   //  was fsynced before it was sent
-                                  .lazy = true};
+                                  .lazy = true,
+                                  .result = order};
     if (order->venue_order_id[0] && update.venue_order_id &&
         strcmp (order->venue_order_id, update.venue_order_id) != 0)
         update.venue_order_id = NULL;  //  Never changes once set; keep the first
@@ -539,7 +540,6 @@ s_transition (rt_router_t *self, vb_journal_order_t *order, vb_journal_state_t s
                           vb_journal_errmsg (self->journal));
         return rc;
     }
-    vb_journal_lookup (self->journal, order->client_order_id, order);
     rt_metrics_order_state (self->metrics, order->venue, (vb_exec_state_t)state);
     s_live_t *live = s_live_find (self, order->client_order_id);
     if (live) {
@@ -1663,6 +1663,7 @@ s_on_new_order (rt_router_t *self, int strategy, const Venuebus__Envelope *envel
             S_REFUSE (VB_EXEC_REASON_RISK_LIMIT, "the strategy's max_notional would be passed");
     }
 #undef S_REFUSE
+    vb_journal_order_t order;  //  The order as journaled (record.result)
     vb_journal_new_t record = {.strategy = owner->name,
                                .client_tag = tag,
                                .account = account->settings->name,
@@ -1674,7 +1675,8 @@ s_on_new_order (rt_router_t *self, int strategy, const Venuebus__Envelope *envel
                                .post_only = request->post_only,
                                .price = price,
                                .qty = qty,
-                               .created_ns = s_real_ns (self)};
+                               .created_ns = s_real_ns (self),
+                               .result = &order};
     int64_t sequence;
     char client_order_id[VB_JOURNAL_ID_SIZE];
     int64_t journal_start = s_mono_ns (self);
@@ -1701,8 +1703,6 @@ s_on_new_order (rt_router_t *self, int strategy, const Venuebus__Envelope *envel
         return;
     }
     rt_metrics_strategy_message (self->metrics, "new_order", "accepted");
-    vb_journal_order_t order;
-    vb_journal_lookup (self->journal, client_order_id, &order);
     rt_metrics_order_state (self->metrics, account->settings->venue, VB_EXEC_STATE_PENDING_NEW);
     s_live_t *live = s_live_add (self, &order, index, strategy);
     if (!live) {

@@ -443,19 +443,57 @@ s_on_order (void *ctx, const vb_exec_report_t *report)
     (void)report;
 }
 
+//  Build a signed request (query: symbol and id; open orders: symbol).
+typedef int (s_build_fn) (vbt_router_t *self, const char *symbol, const char *id,
+                          vb_exec_request_t *request);
+
+static int
+s_build_query (vbt_router_t *self, const char *symbol, const char *id, vb_exec_request_t *request)
+{
+    return self->ops->query (self->exec, symbol, id, s_now_ms (), request);
+}
+
+static int
+s_build_open_orders (vbt_router_t *self, const char *symbol, const char *id,
+                     vb_exec_request_t *request)
+{
+    (void)id;
+    return self->ops->open_orders (self->exec, symbol, s_now_ms (), request);
+}
+
+//  Send a signed request the test builds with the router's own key. Kraken
+//  wants one increasing nonce per key, and the router signs with the same
+//  key: a request built in the same millisecond as one of the router's can
+//  be refused "EAPI:Invalid nonce". Such an answer is built again (a fresh
+//  nonce) and sent again, at most S_NONCE_ATTEMPTS times.
+#define S_NONCE_ATTEMPTS 20
+
+static void
+s_signed_call (vbt_router_t *self, s_build_fn *build, const char *symbol, const char *id,
+               vb_exec_request_t *request, vbt_http_response_t *response)
+{
+    for (int attempt = 1;; attempt++) {
+        cr_assert_eq (build (self, symbol, id, request), 0);
+        const char *headers[VB_EXEC_HEADERS_MAX + 1] = {NULL};
+        for (size_t i = 0; i < request->header_count; i++)
+            headers[i] = request->headers[i];
+        int rc =
+            vbt_http_request (request->method, request->url, headers,
+                              request->body_length ? request->body : NULL, S_HTTP_MS, response);
+        cr_assert_eq (rc, 0, "%s %s failed", request->method, request->url);
+        if (!strstr (response->body, "EAPI:Invalid nonce") || attempt == S_NONCE_ATTEMPTS)
+            return;
+        vbt_http_response_free (response);
+    }
+}
+
 vb_exec_outcome_t
 vbt_router_sim_order (vbt_router_t *self, const char *symbol, const char *client_order_id,
                       vb_exec_report_t *report)
 {
     vb_exec_request_t request;
-    cr_assert_eq (self->ops->query (self->exec, symbol, client_order_id, s_now_ms (), &request), 0);
-    const char *headers[VB_EXEC_HEADERS_MAX + 1] = {NULL};
-    for (size_t i = 0; i < request.header_count; i++)
-        headers[i] = request.headers[i];
     vbt_http_response_t response;
-    int rc = vbt_http_request (request.method, request.url, headers,
-                               request.body_length ? request.body : NULL, S_HTTP_MS, &response);
-    cr_assert_eq (rc, 0, "query of %s failed", client_order_id);
+    s_signed_call (self, s_build_query, symbol, client_order_id, &request, &response);
     vb_exec_sink_t sink = {.order = s_on_order};
     vb_exec_result_t result;
     memset (&result, 0, sizeof (result));
@@ -488,21 +526,15 @@ vbt_router_sim_open_orders (vbt_router_t *self, const char *symbol, vb_exec_repo
                             size_t max)
 {
     vb_exec_request_t request;
-    cr_assert_eq (self->ops->open_orders (self->exec, symbol, s_now_ms (), &request), 0);
-    const char *headers[VB_EXEC_HEADERS_MAX + 1] = {NULL};
-    for (size_t i = 0; i < request.header_count; i++)
-        headers[i] = request.headers[i];
     vbt_http_response_t response;
-    int rc = vbt_http_request (request.method, request.url, headers,
-                               request.body_length ? request.body : NULL, S_HTTP_MS, &response);
-    cr_assert_eq (rc, 0, "open orders request failed");
+    s_signed_call (self, s_build_open_orders, symbol, NULL, &request, &response);
     cr_assert_eq (response.status, 200, "open orders: %s", response.body);
     s_open_t open = {.reports = reports, .max = reports ? max : 0};
     vb_exec_sink_t sink = {.ctx = &open, .order = s_on_open};
     vb_exec_result_t result;
     memset (&result, 0, sizeof (result));
-    rc = self->ops->parse (self->exec, &request, (int)response.status, NULL, 0, response.body,
-                           response.body_length, &sink, &result, NULL, NULL);
+    int rc = self->ops->parse (self->exec, &request, (int)response.status, NULL, 0, response.body,
+                               response.body_length, &sink, &result, NULL, NULL);
     cr_assert_eq (rc, 0, "open orders answer unreadable: %s", response.body);
     vbt_http_response_free (&response);
     return open.count;
