@@ -424,35 +424,6 @@ s_reader_take (s_reader_t *self, s_stamps_t *out, size_t *bytes)
 }
 
 //  --------------------------------------------------------------------------
-//  qsort comparators: int64 and double.
-
-static int
-s_compare_i64 (const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int
-s_compare_double (const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-//  --------------------------------------------------------------------------
-//  Nearest-rank percentile q of n sorted latencies (ns), in us.
-
-static double
-s_rank (const int64_t *sorted, size_t n, double q)
-{
-    size_t rank = (size_t)ceil (q * (double)n);
-    if (rank < 1)
-        rank = 1;
-    return (double)sorted[rank - 1] / S_NS_PER_US;
-}
-
-//  --------------------------------------------------------------------------
 //  Percentiles of n latencies (ns, sorted in place), in us.
 
 static s_stats_t
@@ -463,24 +434,11 @@ s_stats (int64_t *latencies, size_t n, size_t missing)
         stats.p50_us = stats.p99_us = stats.p999_us = stats.max_us = NAN;
         return stats;
     }
-    qsort (latencies, n, sizeof (int64_t), s_compare_i64);
-    stats.p50_us = s_rank (latencies, n, 0.50);
-    stats.p99_us = s_rank (latencies, n, 0.99);
-    stats.p999_us = s_rank (latencies, n, 0.999);
+    stats.p50_us = vb_bench_percentile (latencies, n, 0.50) / S_NS_PER_US;
+    stats.p99_us = vb_bench_percentile (latencies, n, 0.99) / S_NS_PER_US;
+    stats.p999_us = vb_bench_percentile (latencies, n, 0.999) / S_NS_PER_US;
     stats.max_us = (double)latencies[n - 1] / S_NS_PER_US;
     return stats;
-}
-
-//  --------------------------------------------------------------------------
-//  Median of n values (sorted in place).
-
-static double
-s_median (double *values, size_t n)
-{
-    if (n == 0)
-        return NAN;
-    qsort (values, n, sizeof (double), s_compare_double);
-    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
 //  --------------------------------------------------------------------------
@@ -962,7 +920,7 @@ s_level (s_bench_t *self, int level)
     double values[S_ROUNDS_MAX];
     for (int i = 0; i < rounds; i++)
         values[i] = rates[i];
-    double rate = s_median (values, (size_t)rounds);
+    double rate = vb_bench_median (values, (size_t)rounds);
     qsort (sizes, (size_t)rounds, sizeof (size_t), s_compare_size);
     printf ("summary level %d: achieved %.0f trade frames/s (median of rounds), frame %zu B\n",
             level + 1, rate, sizes[rounds / 2]);
@@ -976,8 +934,9 @@ s_level (s_bench_t *self, int level)
             missing += all[i][path].missing;
         }
         printf ("  %-44s p50 %8.1f us  p99 %8.1f us  p99.9 %8.1f us  (missing %zu)\n",
-                s_path_name[path], s_median (p50, (size_t)rounds), s_median (p99, (size_t)rounds),
-                s_median (p999, (size_t)rounds), missing);
+                s_path_name[path], vb_bench_median (p50, (size_t)rounds),
+                vb_bench_median (p99, (size_t)rounds), vb_bench_median (p999, (size_t)rounds),
+                missing);
     }
     for (int bare = S_BARE1; bare <= S_BARE2; bare++) {
         double difference[S_ROUNDS_MAX], ratio[S_ROUNDS_MAX];
@@ -992,7 +951,8 @@ s_level (s_bench_t *self, int level)
             low_r = fmin (low_r, ratio[i]);
             high_r = fmax (high_r, ratio[i]);
         }
-        double d = s_median (difference, (size_t)rounds), r = s_median (ratio, (size_t)rounds);
+        double d = vb_bench_median (difference, (size_t)rounds),
+               r = vb_bench_median (ratio, (size_t)rounds);
         const char *name = bare == S_BARE1 ? "bare 1 hop" : "bare 2 hops";
         printf ("  vs %-11s p50 gateway - bare = %+.1f us (%+.1f..%+.1f), target <= %.0f us: %s\n",
                 name, d, low_d, high_d, S_TARGET_P50_US, d <= S_TARGET_P50_US ? "met" : "NOT met");

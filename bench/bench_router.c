@@ -181,44 +181,6 @@ s_free_port (void)
 }
 
 //  --------------------------------------------------------------------------
-//  Percentiles (nearest rank) of n samples, sorted in place.
-
-static int
-s_compare_i64 (const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int
-s_compare_double (const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double
-s_percentile (int64_t *samples, size_t n, double q)
-{
-    if (n == 0)
-        return NAN;
-    qsort (samples, n, sizeof (int64_t), s_compare_i64);
-    size_t rank = (size_t)ceil (q * (double)n);
-    if (rank < 1)
-        rank = 1;
-    return (double)samples[rank - 1];
-}
-
-static double
-s_median (double *values, size_t n)
-{
-    if (n == 0)
-        return NAN;
-    qsort (values, n, sizeof (double), s_compare_double);
-    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-//  --------------------------------------------------------------------------
 //  libcurl: one easy handle, kept alive, for the HTTP floor and scrapes.
 
 static size_t
@@ -780,8 +742,8 @@ s_journal_ns (s_bench_t *self, double *new_only_ns)
         first[i] = middle - start;
     }
     vb_journal_destroy (&journal);
-    *new_only_ns = s_percentile (first, S_JOURNAL_ORDERS, 0.5);
-    return s_percentile (pair, S_JOURNAL_ORDERS, 0.5);
+    *new_only_ns = vb_bench_percentile (first, S_JOURNAL_ORDERS, 0.5);
+    return vb_bench_percentile (pair, S_JOURNAL_ORDERS, 0.5);
 }
 
 //  --------------------------------------------------------------------------
@@ -816,7 +778,7 @@ s_flood (s_bench_t *self)
         if (tag[0] == 'b' && number >= first_tag && number < first_tag + (uint64_t)total)
             done[seen++] = s_now_ns () - start;
     }
-    qsort (done, (size_t)total, sizeof (int64_t), s_compare_i64);
+    vb_bench_percentile (done, (size_t)total, 1.0);  //  Sorts done
     double elapsed = (double)done[total - 1] / S_NS_PER_S;
     //  The first 10 per account go at once (the router's burst); the rest is
     //  the sustained rate.
@@ -861,13 +823,14 @@ s_report (const char *name, int64_t *all, size_t count, double per_round[][3], i
         p99[r] = per_round[r][1];
         p999[r] = per_round[r][2];
     }
-    double m50 = s_median (p50, (size_t)rounds), m99 = s_median (p99, (size_t)rounds),
-           m999 = s_median (p999, (size_t)rounds);
+    double m50 = vb_bench_median (p50, (size_t)rounds), m99 = vb_bench_median (p99, (size_t)rounds),
+           m999 = vb_bench_median (p999, (size_t)rounds);
     printf ("%-34s p50 %8.1f us  p99 %8.1f us  p99.9 %8.1f us (median of %d rounds; "
             "pooled n=%zu: %.1f / %.1f / %.1f us)\n",
             name, m50 / 1e3, m99 / 1e3, m999 / 1e3, rounds, count,
-            s_percentile (all, count, 0.5) / 1e3, s_percentile (all, count, 0.99) / 1e3,
-            s_percentile (all, count, 0.999) / 1e3);
+            vb_bench_percentile (all, count, 0.5) / 1e3,
+            vb_bench_percentile (all, count, 0.99) / 1e3,
+            vb_bench_percentile (all, count, 0.999) / 1e3);
 }
 
 static void
@@ -883,7 +846,7 @@ s_ratio (const char *name, double values[][3], double bases[][3], int column, in
         high = ratios[r] > high ? ratios[r] : high;
     }
     printf ("%-34s %.3f (%.3f..%.3f over rounds; target %s)\n", name,
-            s_median (ratios, (size_t)rounds), low, high, target);
+            vb_bench_median (ratios, (size_t)rounds), low, high, target);
 }
 
 int
@@ -982,7 +945,7 @@ main (int argc, char *argv[])
         for (int k = 0; k < 3; k++)
             for (int j = 0; j < 3; j++) {
                 memcpy (one, all[k] + first[k], n * sizeof (int64_t));
-                stats[k][round][j] = s_percentile (one, n, q[j]);
+                stats[k][round][j] = vb_bench_percentile (one, n, q[j]);
             }
         //  floor = DEALER floor + HTTP floor, sample by sample in slot order
         for (size_t i = 0; i < n; i++)
@@ -990,7 +953,7 @@ main (int argc, char *argv[])
         int64_t *sorted = malloc (n * sizeof (int64_t));
         for (int j = 0; j < 3; j++) {
             memcpy (sorted, one, n * sizeof (int64_t));
-            floor_stats[round][j] = s_percentile (sorted, n, q[j]);
+            floor_stats[round][j] = vb_bench_percentile (sorted, n, q[j]);
         }
         free (sorted);
         printf ("round %zu: router p50 %.1f us, DEALER floor %.1f us, HTTP floor %.1f us\n",
@@ -1002,7 +965,7 @@ main (int argc, char *argv[])
                 s_fail (self, "the ccxt run failed");
             for (int j = 0; j < 3; j++) {
                 memcpy (one, all[3] + before, n * sizeof (int64_t));
-                stats[3][round][j] = s_percentile (one, n, q[j]);
+                stats[3][round][j] = vb_bench_percentile (one, n, q[j]);
             }
             printf ("round %zu: ccxt p50 %.1f us\n", round + 1, stats[3][round][0] / 1e3);
         }
@@ -1027,8 +990,9 @@ main (int argc, char *argv[])
             floor_p[j][r] = floor_stats[r][j];
     }
     printf ("%-34s p50 %8.1f us  p99 %8.1f us  p99.9 %8.1f us (median of %zu rounds)\n",
-            "floor (DEALER + HTTP, per slot)", s_median (floor_p[0], rounds) / 1e3,
-            s_median (floor_p[1], rounds) / 1e3, s_median (floor_p[2], rounds) / 1e3, rounds);
+            "floor (DEALER + HTTP, per slot)", vb_bench_median (floor_p[0], rounds) / 1e3,
+            vb_bench_median (floor_p[1], rounds) / 1e3, vb_bench_median (floor_p[2], rounds) / 1e3,
+            rounds);
     if (self->args.ccxt) {
         s_ratio ("router p50 / ccxt p50", stats[0], stats[3], 0, (int)rounds, "<= 0.45");
         s_ratio ("router p99 / ccxt p99", stats[0], stats[3], 1, (int)rounds, "<= 0.15");

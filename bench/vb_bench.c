@@ -5,6 +5,7 @@
     timed runs; the median is the figure to quote, min and max show the noise.
     SPDX-License-Identifier: MPL-2.0
 */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,4 +187,35 @@ vb_bench_slurp (const char *path, size_t *size)
     if (size)
         *size = (size_t)length;
     return data;
+}
+
+//  --------------------------------------------------------------------------
+//  Order statistics.
+
+static int
+s_compare_i64 (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+double
+vb_bench_percentile (int64_t *samples, size_t n, double q)
+{
+    if (n == 0)
+        return NAN;
+    qsort (samples, n, sizeof (int64_t), s_compare_i64);
+    size_t rank = (size_t)ceil (q * (double)n);
+    if (rank < 1)
+        rank = 1;
+    return (double)samples[rank - 1];
+}
+
+double
+vb_bench_median (double *values, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    qsort (values, n, sizeof (double), s_compare_double);
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }

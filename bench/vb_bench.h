@@ -40,4 +40,11 @@ void vb_bench_sink (uint64_t value);
 //  Read a whole file into a NUL-terminated heap buffer (caller frees), or NULL.
 char *vb_bench_slurp (const char *path, size_t *size);
 
+//  Nearest-rank percentile q (0 < q <= 1) of n samples, sorting them in
+//  place; NAN when n is 0.
+double vb_bench_percentile (int64_t *samples, size_t n, double q);
+
+//  Median of n values, sorting them in place; NAN when n is 0.
+double vb_bench_median (double *values, size_t n);
+
 #endif

@@ -546,6 +546,43 @@ s_replay_hft (s_fixture_t *fixture, size_t skip_depth, uint64_t *skipped_first,
     s_replay_capture (fixture, &s_hft_spot, skip_depth, skipped_first, next_first, 0);
 }
 
+//  --------------------------------------------------------------------------
+//  What SOURCES.md says a correct replay of one hftbacktest capture derives.
+
+typedef struct {
+    uint64_t last_update_id;  //  The snapshot's lastUpdateId
+    uint64_t bridge_first;    //  The bridging diff's U and u
+    uint64_t bridge_last;
+    int diffs;        //  Diffs applied
+    size_t tickers;   //  bookTickers carrying an applied u (all must match)
+    uint64_t last_u;  //  Last applied u
+    const char *bid, *bid_qty, *ask, *ask_qty;  //  Final top of book
+    size_t bid_levels, ask_levels;
+    int depth_lines, ticker_lines, trade_lines;  //  Lines of each stream
+} s_capture_facts_t;
+
+static void
+s_expect_capture (s_core_t *core, s_book_t *book, const s_capture_facts_t *facts)
+{
+    cr_assert_eq (book->snapshots, 1);
+    cr_assert_eq (book->snapshot_seq, facts->last_update_id);
+    cr_assert_eq (book->bridge_first, facts->bridge_first);
+    cr_assert_eq (book->bridge_last, facts->bridge_last);
+    cr_assert_eq (book->diffs, facts->diffs);
+    cr_assert_eq (core->resync_count, 0, "no gap");
+    cr_assert_eq (core->anomalies, 0);
+    cr_assert_eq (core->commit_errors, 0);
+    size_t checked = 0, matched = 0;
+    s_cross_check (book, &checked, &matched);
+    cr_assert_eq (checked, facts->tickers);
+    cr_assert_eq (matched, facts->tickers, "%zu of %zu bookTickers match", matched, checked);
+    s_expect_final (book, facts->last_u, facts->bid, facts->bid_qty, facts->ask, facts->ask_qty,
+                    facts->bid_levels, facts->ask_levels);
+    cr_assert_eq (book->depth_frames, facts->depth_lines);
+    cr_assert_eq (book->ticker_count, facts->ticker_lines);
+    cr_assert_eq (book->trades, facts->trade_lines);
+}
+
 Test (binance_md, replays_the_hftbacktest_capture_with_the_snapshot_after_the_bridging_diff)
 {
     static const char *const symbols[] = {"BTC-USDT"};
@@ -564,25 +601,26 @@ Test (binance_md, replays_the_hftbacktest_capture_with_the_snapshot_after_the_br
     cr_assert_not (core->requests[0].futures);
 
     //  SOURCES.md §4: lastUpdateId 50093239218, bridge (50093239208,
-    //  50093239224), 198 diffs applied, 0 gaps, 23/23 bookTickers.
-    cr_assert_eq (book->snapshots, 1);
-    cr_assert_eq (book->snapshot_seq, 50093239218ULL);
-    cr_assert_eq (book->bridge_first, 50093239208ULL);
-    cr_assert_eq (book->bridge_last, 50093239224ULL);
-    cr_assert_eq (book->diffs, 198);
-    cr_assert_eq (core->resync_count, 0);
-    cr_assert_eq (core->anomalies, 0);
-    cr_assert_eq (core->commit_errors, 0);
-    size_t checked = 0, matched = 0;
-    s_cross_check (book, &checked, &matched);
-    cr_assert_eq (checked, 23);
-    cr_assert_eq (matched, 23, "%zu of %zu bookTickers match", matched, checked);
-    s_expect_final (book, 50093247780ULL, "61828.09000000", "0.34217000", "61828.10000000",
-                    "6.42937000", 1110, 1092);
-    //  SOURCES.md §4: 200 depth lines, 1614 bookTicker, 333 trade.
-    cr_assert_eq (book->depth_frames, 200);
-    cr_assert_eq (book->ticker_count, 1614);
-    cr_assert_eq (book->trades, 333);
+    //  50093239224), 198 diffs applied, 0 gaps, 23/23 bookTickers, last
+    //  applied u 50093247780, final top 61828.09000000 / 0.34217000 -
+    //  61828.10000000 / 6.42937000 (1110 / 1092 levels); 200 depth lines,
+    //  1614 bookTicker, 333 trade.
+    s_capture_facts_t facts = {.last_update_id = 50093239218ULL,
+                               .bridge_first = 50093239208ULL,
+                               .bridge_last = 50093239224ULL,
+                               .diffs = 198,
+                               .tickers = 23,
+                               .last_u = 50093247780ULL,
+                               .bid = "61828.09000000",
+                               .bid_qty = "0.34217000",
+                               .ask = "61828.10000000",
+                               .ask_qty = "6.42937000",
+                               .bid_levels = 1110,
+                               .ask_levels = 1092,
+                               .depth_lines = 200,
+                               .ticker_lines = 1614,
+                               .trade_lines = 333};
+    s_expect_capture (core, book, &facts);
     s_fixture_destroy (&fixture);
 }
 
@@ -673,25 +711,24 @@ Test (binance_md, replays_the_usdm_capture_with_the_pu_rule)
     //  5123107853551) against lastUpdateId 5123107852948. 150 diffs applied,
     //  0 pu gaps. 14/14 bookTicker cross-checks match. Last applied u
     //  5123108401087. Final top: 61800.10 / 4.817 - 61800.20 / 4.167
-    //  (1287 / 1172 levels)."
-    cr_assert_eq (book->snapshots, 1);
-    cr_assert_eq (book->snapshot_seq, 5123107852948ULL);
-    cr_assert_eq (book->bridge_first, 5123107850310ULL);
-    cr_assert_eq (book->bridge_last, 5123107853551ULL);
-    cr_assert_eq (book->diffs, 150);
-    cr_assert_eq (core->resync_count, 0);
-    cr_assert_eq (core->anomalies, 0);
-    cr_assert_eq (core->commit_errors, 0);
-    size_t checked = 0, matched = 0;
-    s_cross_check (book, &checked, &matched);
-    cr_assert_eq (checked, 14);
-    cr_assert_eq (matched, 14, "%zu of %zu bookTickers match", matched, checked);
-    s_expect_final (book, 5123108401087ULL, "61800.10", "4.817", "61800.20", "4.167", 1287, 1172);
-    //  SOURCES.md: @depth@0ms with pu (154 lines), @bookTicker (1298),
-    //  @trade (301).
-    cr_assert_eq (book->depth_frames, 154);
-    cr_assert_eq (book->ticker_count, 1298);
-    cr_assert_eq (book->trades, 301);
+    //  (1287 / 1172 levels)." Streams: @depth@0ms with pu (154 lines),
+    //  @bookTicker (1298), @trade (301).
+    s_capture_facts_t facts = {.last_update_id = 5123107852948ULL,
+                               .bridge_first = 5123107850310ULL,
+                               .bridge_last = 5123107853551ULL,
+                               .diffs = 150,
+                               .tickers = 14,
+                               .last_u = 5123108401087ULL,
+                               .bid = "61800.10",
+                               .bid_qty = "4.817",
+                               .ask = "61800.20",
+                               .ask_qty = "4.167",
+                               .bid_levels = 1287,
+                               .ask_levels = 1172,
+                               .depth_lines = 154,
+                               .ticker_lines = 1298,
+                               .trade_lines = 301};
+    s_expect_capture (core, book, &facts);
     s_fixture_destroy (&fixture);
 }
 
