@@ -553,12 +553,12 @@ typedef struct {
     uint64_t last_update_id;  //  The snapshot's lastUpdateId
     uint64_t bridge_first;    //  The bridging diff's U and u
     uint64_t bridge_last;
-    int diffs;        //  Diffs applied
+    size_t diffs;     //  Diffs applied
     size_t tickers;   //  bookTickers carrying an applied u (all must match)
     uint64_t last_u;  //  Last applied u
     const char *bid, *bid_qty, *ask, *ask_qty;  //  Final top of book
     size_t bid_levels, ask_levels;
-    int depth_lines, ticker_lines, trade_lines;  //  Lines of each stream
+    size_t depth_lines, ticker_lines, trade_lines;  //  Lines of each stream
 } s_capture_facts_t;
 
 static void
